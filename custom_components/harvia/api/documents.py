@@ -1,0 +1,51 @@
+"""GraphQL documents of the Harvia APIs, parsed once at import.
+
+The ``.graphql`` files live in the ``graphql`` folder beside this module. They
+are read at import time (never from the event loop) with :func:`gql.gql`,
+which also checks their syntax.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import MappingProxyType
+from typing import Final
+
+from gql import gql
+from graphql import DocumentNode, print_ast
+
+GRAPHQL_DIR: Final = Path(__file__).parent / "graphql"
+
+
+def _load_all() -> dict[str, DocumentNode]:
+    return {
+        path.stem: gql(path.read_text(encoding="utf-8"))
+        for path in sorted(GRAPHQL_DIR.glob("*.graphql"))
+    }
+
+
+#: Every document by file stem (e.g. ``"devices_states_update_feed"``).
+DOCUMENTS: Final = MappingProxyType(_load_all())
+
+# Device API (GraphQL.device)
+DEVICES_GET: Final = DOCUMENTS["devices_get"]
+DEVICES_STATES_GET: Final = DOCUMENTS["devices_states_get"]
+DEVICES_COMMANDS_SEND: Final = DOCUMENTS["devices_commands_send"]
+OTA_UPDATES_LIST: Final = DOCUMENTS["ota_updates_list"]
+OTA_UPDATES_STATES_LIST: Final = DOCUMENTS["ota_updates_states_list"]
+DEVICES_OTA_UPDATES_START: Final = DOCUMENTS["devices_ota_updates_start"]
+DEVICES_OTA_UPDATES_CANCEL: Final = DOCUMENTS["devices_ota_updates_cancel"]
+DEVICES_STATES_UPDATE_FEED: Final = DOCUMENTS["devices_states_update_feed"]
+OTA_UPDATES_STATES_UPDATE_FEED: Final = DOCUMENTS["ota_updates_states_update_feed"]
+
+# Data API (GraphQL.data)
+DEVICES_MEASUREMENTS_LATEST: Final = DOCUMENTS["devices_measurements_latest"]
+DEVICES_MEASUREMENTS_UPDATE_FEED: Final = DOCUMENTS["devices_measurements_update_feed"]
+
+_TEXT: Final = {id(doc): print_ast(doc) for doc in DOCUMENTS.values()}
+
+
+def document_text(document: DocumentNode) -> str:
+    """The printed source of a document, as sent in ``{"query": ...}``."""
+    text = _TEXT.get(id(document))
+    return text if text is not None else print_ast(document)

@@ -1,0 +1,277 @@
+"""Climate entity: the sauna heater of one cabin."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.components.climate import ClimateEntity
+from homeassistant.components.climate.const import (
+    ATTR_HVAC_MODE,
+    ClimateEntityFeature,
+    HVACAction,
+    HVACMode,
+)
+from homeassistant.const import ATTR_TEMPERATURE, UnitOfTemperature
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers.entity import EntityDescription
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .api import CommandType, optimistic
+from .const import DOMAIN
+from .coordinator import HarviaConfigEntry
+from .entity import HarviaEntity, async_add_cabin_entities, is_heater_cabin
+from .errors import cloud_action
+
+# Commands are serialized by the cloud; never send two at once.
+PARALLEL_UPDATES = 1
+
+# The MyHarvia app's rule for combi heaters; the cloud itself does not enforce it.
+STEAM_LIMIT = 140
+MIN_HUMIDITY = 0
+MAX_HUMIDITY = 100
+
+CLIMATE = EntityDescription(key="climate", name=None)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: HarviaConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Set up a climate entity per heater cabin."""
+    async_add_cabin_entities(
+        entry,
+        async_add_entities,
+        [CLIMATE],
+        HarviaClimate,
+        lambda _, data, cabin: is_heater_cabin(data, cabin),
+    )
+
+
+class HarviaClimate(HarviaEntity, ClimateEntity):
+    """Start and stop a sauna session, set its targets and profile."""
+
+    _attr_hvac_modes = [HVACMode.OFF, HVACMode.HEAT]
+    _attr_target_temperature_step = 1
+    _attr_min_humidity = MIN_HUMIDITY
+    _attr_max_humidity = MAX_HUMIDITY
+
+    # Temperatures under both the classic names and the native_* names of 2026.11:
+    # 2026.11 prefers native_* when a class defines both, 2026.2 knows only the
+    # classic ones.
+    @property
+    def temperature_unit(self) -> str:
+        """Celsius, as the panel reports."""
+        return UnitOfTemperature.CELSIUS
+
+    @property
+    def native_temperature_unit(self) -> str:
+        """Celsius, as the panel reports."""
+        return UnitOfTemperature.CELSIUS
+
+    @property
+    def current_temperature(self) -> float | None:
+        """The cabin temperature from telemetry."""
+        return self.status.current_temperature
+
+    @property
+    def native_current_temperature(self) -> float | None:
+        """The cabin temperature from telemetry."""
+        return self.status.current_temperature
+
+    @property
+    def target_temperature(self) -> float | None:
+        """The real target (live session target or active profile)."""
+        return self.status.target_temperature
+
+    @property
+    def native_target_temperature(self) -> float | None:
+        """The real target (live session target or active profile)."""
+        return self.status.target_temperature
+
+    @property
+    def min_temp(self) -> float:
+        """The panel's lowest target temperature."""
+        return float(self.status.min_temperature)
+
+    @property
+    def max_temp(self) -> float:
+        """The panel's highest target temperature (settings.maxTemp)."""
+        return float(self.status.max_temperature)
+
+    @property
+    def supported_features(self) -> ClimateEntityFeature:
+        """Humidity only on heaters with a steamer."""
+        features = (
+            ClimateEntityFeature.TARGET_TEMPERATURE
+            | ClimateEntityFeature.TURN_ON
+            | ClimateEntityFeature.TURN_OFF
+        )
+        if self.cabin is not None and self.status.profiles:
+            features |= ClimateEntityFeature.PRESET_MODE
+        if self.cabin is not None and self.status.has_steamer:
+            features |= ClimateEntityFeature.TARGET_HUMIDITY
+        return features
+
+    @property
+    def current_humidity(self) -> float | None:
+        """The cabin humidity from telemetry."""
+        return self.status.current_humidity
+
+    @property
+    def target_humidity(self) -> float | None:
+        """The real target humidity (combi heaters)."""
+        return self.status.target_humidity
+
+    @property
+    def hvac_mode(self) -> HVACMode:
+        """HEAT while a session runs or is scheduled to start."""
+        return HVACMode.HEAT if self.status.is_on else HVACMode.OFF
+
+    @property
+    def hvac_action(self) -> HVACAction:
+        """Heating only in a running session; a scheduled wait is idle."""
+        if self.status.is_heating:
+            return HVACAction.HEATING
+        if self.status.is_waiting:
+            return HVACAction.IDLE
+        return HVACAction.OFF
+
+    @property
+    def preset_modes(self) -> list[str] | None:
+        """The panel's profiles by name."""
+        return [profile.label for _, profile in sorted(self.status.profiles.items())]
+
+    @property
+    def preset_mode(self) -> str | None:
+        """The active profile, or the one being applied."""
+        pending = self.coordinator.pending_profiles.get((self.device_id, self.cabin_id))
+        index = (
+            (pending.queued if pending.queued is not None else pending.profile)
+            if pending
+            else self.status.active_profile
+        )
+        profile = self.status.profiles.get(index) if index is not None else None
+        return profile.label if profile else None
+
+    async def async_set_hvac_mode(self, hvac_mode: HVACMode) -> None:
+        """Start or stop the session."""
+        await self._async_power(hvac_mode == HVACMode.HEAT)
+
+    async def async_turn_on(self) -> None:
+        """Start a session."""
+        await self._async_power(True)
+
+    async def async_turn_off(self) -> None:
+        """Stop the session (or cancel a scheduled start)."""
+        await self._async_power(False)
+
+    async def _async_power(self, on: bool) -> None:
+        if on and self.status.remote_allowed is False:
+            # Checked before anything is sent: the door may be open.
+            raise ServiceValidationError(
+                translation_domain=DOMAIN, translation_key="remote_start_not_allowed"
+            )
+        async with cloud_action(self.hass):
+            await self.coordinator.client.send_command(
+                self.device_id, self.shadow_id, CommandType.SAUNA, on
+            )
+        self.coordinator.async_merge_cabin(
+            self.device_id, self.cabin_id, **optimistic.power(on)
+        )
+
+    async def async_set_temperature(self, **kwargs: Any) -> None:
+        """Set the target temperature (and optionally start or stop)."""
+        if (temperature := kwargs.get(ATTR_TEMPERATURE)) is not None:
+            self._validate(temperature=float(temperature))
+            async with cloud_action(self.hass):
+                await self.coordinator.client.set_target(
+                    self.device_id, self.shadow_id, temperature=float(temperature)
+                )
+            self.coordinator.async_merge_cabin(
+                self.device_id,
+                self.cabin_id,
+                **optimistic.target(self.status, temperature=float(temperature)),
+            )
+        if (hvac_mode := kwargs.get(ATTR_HVAC_MODE)) is not None:
+            await self.async_set_hvac_mode(hvac_mode)
+
+    async def async_set_humidity(self, humidity: int) -> None:
+        """Set the target humidity (combi heaters)."""
+        self._validate(humidity=float(humidity))
+        async with cloud_action(self.hass):
+            await self.coordinator.client.set_target(
+                self.device_id, self.shadow_id, humidity=float(humidity)
+            )
+        self.coordinator.async_merge_cabin(
+            self.device_id,
+            self.cabin_id,
+            **optimistic.target(self.status, humidity=float(humidity)),
+        )
+
+    async def async_set_preset_mode(self, preset_mode: str) -> None:
+        """Activate a panel profile by name."""
+        index = next(
+            (i for i, p in self.status.profiles.items() if p.label == preset_mode),
+            None,
+        )
+        if index is None:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="unknown_preset",
+                translation_placeholders={
+                    "preset": preset_mode,
+                    "presets": ", ".join(self.preset_modes or []),
+                },
+            )
+        async with cloud_action(self.hass):
+            await self.coordinator.async_set_profile(
+                self.device_id, self.cabin_id, index
+            )
+
+    def _validate(
+        self, *, temperature: float | None = None, humidity: float | None = None
+    ) -> None:
+        """Respect the panel's limits before anything is sent."""
+        status = self.status
+        if temperature is not None and not (
+            status.min_temperature <= temperature <= status.max_temperature
+        ):
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="temperature_out_of_range",
+                translation_placeholders={
+                    "min": str(status.min_temperature),
+                    "max": str(status.max_temperature),
+                },
+            )
+        if humidity is not None and not MIN_HUMIDITY <= humidity <= MAX_HUMIDITY:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="humidity_out_of_range",
+                translation_placeholders={
+                    "min": str(MIN_HUMIDITY),
+                    "max": str(MAX_HUMIDITY),
+                },
+            )
+        if not status.has_steamer:
+            return
+        total_temperature = (
+            temperature if temperature is not None else status.target_temperature
+        )
+        total_humidity = humidity if humidity is not None else status.target_humidity
+        if (
+            total_temperature is not None
+            and total_humidity is not None
+            and total_temperature + total_humidity > STEAM_LIMIT
+        ):
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="steam_limit",
+                translation_placeholders={
+                    "temperature": f"{total_temperature:g}",
+                    "humidity": f"{total_humidity:g}",
+                    "limit": str(STEAM_LIMIT),
+                },
+            )

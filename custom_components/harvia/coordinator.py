@@ -1,0 +1,248 @@
+"""Coordinator: one per Harvia account, holding every device and cabin."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.util import dt as dt_util
+
+from .api import (
+    CabinStatus,
+    Device,
+    HarviaAuthenticationError,
+    HarviaClient,
+    HarviaError,
+    HarviaParseError,
+    merge_payload,
+)
+from .const import DOMAIN, LOGGER, SCAN_INTERVAL
+
+type HarviaConfigEntry = ConfigEntry[HarviaCoordinator]
+
+# The classic shadow (SaunaSensor) has no cabin id.
+CLASSIC = "classic"
+# A panel applies a profile change 10-15 s after the write; give up waiting after this.
+PROFILE_APPLY_TIMEOUT = timedelta(seconds=60)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CabinData:
+    """Raw payloads of one cabin and the status derived from them."""
+
+    device_id: str
+    cabin_id: str
+    reported: dict[str, Any]
+    telemetry: dict[str, Any]
+    connected: bool | None
+    has_steamer: bool | None
+    status: CabinStatus
+
+    @classmethod
+    def build(
+        cls,
+        device_id: str,
+        cabin_id: str,
+        reported: dict[str, Any],
+        telemetry: dict[str, Any],
+        connected: bool | None,
+        has_steamer: bool | None = None,
+    ) -> CabinData:
+        """Derive the status once, where the raw payloads change."""
+        return cls(
+            device_id=device_id,
+            cabin_id=cabin_id,
+            reported=reported,
+            telemetry=telemetry,
+            connected=connected,
+            has_steamer=has_steamer,
+            status=CabinStatus.from_payloads(
+                reported, telemetry, connected, has_steamer=has_steamer
+            ),
+        )
+
+    def merged(
+        self,
+        *,
+        reported: dict[str, Any] | None = None,
+        telemetry: dict[str, Any] | None = None,
+        connected: bool | None = None,
+    ) -> CabinData:
+        """Merge a partial payload (push or commanded state), never replacing."""
+        return CabinData.build(
+            self.device_id,
+            self.cabin_id,
+            merge_payload(self.reported, reported) if reported else self.reported,
+            merge_payload(self.telemetry, telemetry) if telemetry else self.telemetry,
+            self.connected if connected is None else connected,
+            self.has_steamer,
+        )
+
+    @property
+    def shadow_id(self) -> str | None:
+        """The sub-shadow to address in API calls (None for the classic one)."""
+        return None if self.cabin_id == CLASSIC else self.cabin_id
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeviceData:
+    """One controller (or sensor) of the account and its cabins."""
+
+    device: Device
+    cabins: dict[str, CabinData] = field(default_factory=dict)
+
+
+@dataclass(kw_only=True)
+class PendingProfile:
+    """A profile change sent to the panel and not yet applied."""
+
+    profile: int
+    sent_at: datetime
+    queued: int | None = None
+
+
+class HarviaCoordinator(DataUpdateCoordinator[dict[str, DeviceData]]):
+    """Polls the Harvia cloud; pushes and commands merge into the same data."""
+
+    config_entry: HarviaConfigEntry
+
+    def __init__(
+        self, hass: HomeAssistant, entry: HarviaConfigEntry, client: HarviaClient
+    ) -> None:
+        """Initialize the coordinator."""
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=entry,
+            name=DOMAIN,
+            update_interval=SCAN_INTERVAL,
+        )
+        self.client = client
+        self.pending_profiles: dict[tuple[str, str], PendingProfile] = {}
+
+    async def _async_update_data(self) -> dict[str, DeviceData]:
+        try:
+            devices = await self.client.get_devices()
+            result: dict[str, DeviceData] = {}
+            for device in devices:
+                result[device.device_id] = await self._async_fetch_device(device)
+        except HarviaAuthenticationError as err:
+            raise ConfigEntryAuthFailed(
+                translation_domain=DOMAIN, translation_key="auth_failed"
+            ) from err
+        except HarviaError as err:
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="update_failed",
+                translation_placeholders={"error": str(err)},
+            ) from err
+        self._async_check_pending_profiles(result)
+        return result
+
+    async def _async_fetch_device(self, device: Device) -> DeviceData:
+        """Read state and telemetry of every cabin of one device."""
+        sensor = device.capabilities.telemetry_only
+        telemetry: dict[str, dict[str, Any]] = {}
+        for item in await self.client.get_latest_measurements(device.device_id):
+            # A sensor has one (classic) shadow, whatever subId its telemetry names.
+            cabin_id = CLASSIC if sensor or not item.sub_id else item.sub_id
+            telemetry[cabin_id] = dict(item.raw)
+        if sensor:
+            cabin_ids = [CLASSIC]
+        else:
+            cabin_ids = sorted({"C1"} | {c for c in telemetry if c != CLASSIC})
+        cabins: dict[str, CabinData] = {}
+        for cabin_id in cabin_ids:
+            shadow_id = None if cabin_id == CLASSIC else cabin_id
+            try:
+                state = await self.client.get_cabin_state(device.device_id, shadow_id)
+            except HarviaParseError:
+                # A malformed shadow: keep what we had; its entities show unknown.
+                LOGGER.debug("Ignoring a malformed state of a %s cabin", device.type)
+                previous = self._previous_cabin(device.device_id, cabin_id)
+                reported, connected = (
+                    (previous.reported, previous.connected) if previous else ({}, None)
+                )
+            else:
+                reported, connected = dict(state.reported), state.connected
+            cabins[cabin_id] = CabinData.build(
+                device.device_id,
+                cabin_id,
+                reported,
+                telemetry.get(cabin_id, {}),
+                connected,
+                device.has_steamer,
+            )
+        return DeviceData(device=device, cabins=cabins)
+
+    def _previous_cabin(self, device_id: str, cabin_id: str) -> CabinData | None:
+        if self.data and (device := self.data.get(device_id)):
+            return device.cabins.get(cabin_id)
+        return None
+
+    def async_merge_cabin(
+        self,
+        device_id: str,
+        cabin_id: str,
+        *,
+        reported: dict[str, Any] | None = None,
+        telemetry: dict[str, Any] | None = None,
+        connected: bool | None = None,
+    ) -> None:
+        """Merge a partial payload into one cabin and tell the entities."""
+        if not self.data or not (device := self.data.get(device_id)):
+            return
+        if (cabin := device.cabins.get(cabin_id)) is None:
+            return
+        cabins = {
+            **device.cabins,
+            cabin_id: cabin.merged(
+                reported=reported, telemetry=telemetry, connected=connected
+            ),
+        }
+        data = {**self.data, device_id: replace(device, cabins=cabins)}
+        self._async_check_pending_profiles(data)
+        self.async_set_updated_data(data)
+
+    def _async_check_pending_profiles(self, data: dict[str, DeviceData]) -> None:
+        """Drop pending profile changes the panel applied (or never will)."""
+        now = dt_util.utcnow()
+        for key, pending in list(self.pending_profiles.items()):
+            device = data.get(key[0])
+            cabin = device.cabins.get(key[1]) if device else None
+            applied = (
+                cabin is not None and cabin.status.active_profile == pending.profile
+            )
+            if applied or now - pending.sent_at > PROFILE_APPLY_TIMEOUT:
+                del self.pending_profiles[key]
+                if pending.queued is not None and pending.queued != pending.profile:
+                    self.config_entry.async_create_background_task(
+                        self.hass,
+                        self.async_set_profile(key[0], key[1], pending.queued),
+                        f"{DOMAIN} queued profile change",
+                    )
+
+    async def async_set_profile(
+        self, device_id: str, cabin_id: str, profile: int
+    ) -> None:
+        """Change the active profile, one write at a time.
+
+        A panel drops a profile change that arrives while the previous one is still
+        being applied, so a second request waits for the first to land.
+        """
+        key = (device_id, cabin_id)
+        if (pending := self.pending_profiles.get(key)) is not None:
+            pending.queued = profile
+            self.async_update_listeners()
+            return
+        shadow_id = None if cabin_id == CLASSIC else cabin_id
+        await self.client.set_profile(device_id, shadow_id, profile)
+        self.pending_profiles[key] = PendingProfile(
+            profile=profile, sent_at=dt_util.utcnow()
+        )
+        self.async_update_listeners()

@@ -1,0 +1,150 @@
+"""Base entity for Harvia cabins and controllers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from homeassistant.core import callback
+from homeassistant.helpers.device_registry import (
+    CONNECTION_BLUETOOTH,
+    CONNECTION_NETWORK_MAC,
+    DeviceInfo,
+)
+from homeassistant.helpers.entity import EntityDescription
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.update_coordinator import CoordinatorEntity
+
+from .api import CabinStatus, Device
+from .const import DOMAIN, MANUFACTURER
+from .coordinator import (
+    CLASSIC,
+    CabinData,
+    DeviceData,
+    HarviaConfigEntry,
+    HarviaCoordinator,
+)
+
+
+def controller_device_info(data: DeviceData) -> DeviceInfo:
+    """Describe a controller (control panel or sensor) for the device registry."""
+    device = data.device
+    first = next(iter(data.cabins.values()), None)
+    status = first.status if first else None
+    connections: set[tuple[str, str]] = set()
+    if device.mac:
+        connections.add((CONNECTION_BLUETOOTH, device.mac))
+    if status and status.mac:
+        connections.add((CONNECTION_NETWORK_MAC, status.mac))
+    name = status.display_name if status and len(data.cabins) == 1 else None
+    return DeviceInfo(
+        identifiers={(DOMAIN, device.device_id)},
+        manufacturer=MANUFACTURER,
+        model=device.model,
+        model_id=device.panel_type,
+        name=name or f"{MANUFACTURER} {device.model}",
+        serial_number=device.serial_number,
+        sw_version=(status.firmware_version if status else None)
+        or device.firmware_version,
+        hw_version=device.hw_version,
+        connections=connections,
+    )
+
+
+def cabin_device_info(device: Device, cabin: CabinData) -> DeviceInfo:
+    """Describe one cabin of a multi-cabin controller."""
+    return DeviceInfo(
+        identifiers={(DOMAIN, f"{device.device_id}_{cabin.cabin_id}")},
+        manufacturer=MANUFACTURER,
+        model=f"{device.model} cabin",
+        name=cabin.status.display_name or f"{MANUFACTURER} {cabin.cabin_id}",
+        via_device=(DOMAIN, device.device_id),
+    )
+
+
+def is_heater_cabin(_: DeviceData, cabin: CabinData) -> bool:
+    """A cabin with a heater (not the SaunaSensor's classic shadow)."""
+    return cabin.cabin_id != CLASSIC
+
+
+def async_add_cabin_entities[D: EntityDescription](
+    entry: HarviaConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    descriptions: Iterable[D],
+    entity_class: Callable[[HarviaCoordinator, CabinData, D], HarviaEntity],
+    exists: Callable[[D, DeviceData, CabinData], bool],
+) -> None:
+    """Add an entity per cabin and description now and whenever one appears."""
+    coordinator = entry.runtime_data
+    descriptions = tuple(descriptions)
+    known: set[str] = set()
+
+    @callback
+    def _add_new() -> None:
+        new: list[HarviaEntity] = []
+        for data in coordinator.data.values():
+            for cabin in data.cabins.values():
+                for description in descriptions:
+                    key = f"{cabin.device_id}_{cabin.cabin_id}_{description.key}"
+                    if key in known or not exists(description, data, cabin):
+                        continue
+                    known.add(key)
+                    new.append(entity_class(coordinator, cabin, description))
+        if new:
+            async_add_entities(new)
+
+    _add_new()
+    entry.async_on_unload(coordinator.async_add_listener(_add_new))
+
+
+class HarviaEntity(CoordinatorEntity[HarviaCoordinator]):
+    """An entity of one cabin (or of a single-cabin controller)."""
+
+    _attr_has_entity_name = True
+
+    def __init__(
+        self,
+        coordinator: HarviaCoordinator,
+        cabin: CabinData,
+        description: EntityDescription,
+    ) -> None:
+        """Initialize the entity for one cabin."""
+        super().__init__(coordinator)
+        self.entity_description = description
+        self.device_id = cabin.device_id
+        self.cabin_id = cabin.cabin_id
+        self.shadow_id = cabin.shadow_id
+        self._attr_unique_id = f"{cabin.device_id}_{cabin.cabin_id}_{description.key}"
+        data = coordinator.data[cabin.device_id]
+        if len(data.cabins) > 1:
+            self._attr_device_info = cabin_device_info(data.device, cabin)
+        else:
+            self._attr_device_info = controller_device_info(data)
+
+    @property
+    def device_data(self) -> DeviceData | None:
+        """The controller's data, None once it left the account."""
+        return self.coordinator.data.get(self.device_id)
+
+    @property
+    def cabin(self) -> CabinData | None:
+        """This cabin's data, None once it is gone."""
+        if (data := self.device_data) is None:
+            return None
+        return data.cabins.get(self.cabin_id)
+
+    @property
+    def status(self) -> CabinStatus:
+        """The cabin's merged status (only called while available)."""
+        cabin = self.cabin
+        assert cabin is not None
+        return cabin.status
+
+    @property
+    def available(self) -> bool:
+        """Available while the cloud answers and the device is online."""
+        cabin = self.cabin
+        return (
+            super().available
+            and cabin is not None
+            and cabin.status.connected is not False
+        )

@@ -1,0 +1,85 @@
+"""Turn Harvia cloud failures into messages a user can act on."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import issue_registry as ir
+
+from .api import (
+    HarviaAuthenticationError,
+    HarviaBadRequestError,
+    HarviaCommandNotSupportedError,
+    HarviaConnectionError,
+    HarviaDeviceUnavailableError,
+    HarviaError,
+    HarviaLicenseRequiredError,
+    HarviaRemoteStartNotAllowedError,
+)
+from .const import DOMAIN
+
+LICENSE_ISSUE_ID = "control_license_required"
+
+
+@asynccontextmanager
+async def cloud_action(hass: HomeAssistant) -> AsyncIterator[None]:
+    """Run one write to the cloud; map its failure to a translated error.
+
+    Nothing here retries: a heater command reaches the sauna once or not at all.
+    """
+    try:
+        yield
+    except HarviaLicenseRequiredError as err:
+        ir.async_create_issue(
+            hass,
+            DOMAIN,
+            LICENSE_ISSUE_ID,
+            is_fixable=False,
+            is_persistent=False,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key=LICENSE_ISSUE_ID,
+            learn_more_url="https://www.harvia.com/en/myharvia/",
+        )
+        raise HomeAssistantError(
+            translation_domain=DOMAIN, translation_key="license_required"
+        ) from err
+    except HarviaRemoteStartNotAllowedError as err:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN, translation_key="remote_start_not_allowed"
+        ) from err
+    except HarviaDeviceUnavailableError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN, translation_key="device_unavailable"
+        ) from err
+    except HarviaCommandNotSupportedError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN, translation_key="not_supported"
+        ) from err
+    except HarviaBadRequestError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="bad_request",
+            translation_placeholders={"error": str(err)},
+        ) from err
+    except HarviaAuthenticationError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN, translation_key="auth_failed"
+        ) from err
+    except HarviaConnectionError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="cannot_connect",
+            translation_placeholders={"error": str(err)},
+        ) from err
+    except HarviaError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key="unexpected_error",
+            translation_placeholders={"error": str(err)},
+        ) from err
+    else:
+        # A write went through: the licence is there (again).
+        ir.async_delete_issue(hass, DOMAIN, LICENSE_ISSUE_ID)

@@ -1,0 +1,149 @@
+"""Number: the session duration of a cabin."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from homeassistant.components.number import (
+    NumberDeviceClass,
+    NumberEntity,
+    NumberEntityDescription,
+    NumberMode,
+)
+from homeassistant.const import EntityCategory, UnitOfTime
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .api import CabinStatus, CommandType, optimistic
+from .coordinator import CabinData, DeviceData, HarviaConfigEntry, HarviaCoordinator
+from .entity import HarviaEntity, async_add_cabin_entities, is_heater_cabin
+from .errors import cloud_action
+
+# Commands are serialized by the cloud; never send two at once.
+PARALLEL_UPDATES = 1
+
+# The panel's longest session when settings.maxOnTime is not reported.
+DEFAULT_MAX_ON_TIME = 360
+
+
+def _session_duration(status: CabinStatus) -> int | None:
+    """The session length in minutes.
+
+    While a session runs, its own length (minutes on plus minutes left: a
+    change applies to the running session); otherwise the active profile's,
+    which the next session starts with.
+    """
+    if status.is_heating:
+        if status.on_time is not None and status.remaining_time is not None:
+            return status.on_time + status.remaining_time
+        return None
+    profile = status.active_profile_data
+    return profile.duration if profile else None
+
+
+def _max_on_time(status: CabinStatus) -> int:
+    """The panel's longest session (settings.maxOnTime)."""
+    max_on_time = status.max_on_time
+    return max_on_time if max_on_time and max_on_time > 0 else DEFAULT_MAX_ON_TIME
+
+
+@dataclass(frozen=True, kw_only=True)
+class HarviaNumberEntityDescription(NumberEntityDescription):
+    """Describes a Harvia number.
+
+    A number exists where ``exists_fn`` holds and the device type accepts
+    ``command``, which is sent with ``{param: value}``.
+    """
+
+    command: CommandType
+    param: str
+    exists_fn: Callable[[DeviceData, CabinData], bool] = is_heater_cabin
+    value_fn: Callable[[CabinStatus], float | None]
+    max_value_fn: Callable[[CabinStatus], float]
+    # What the device reports once it applied the value.
+    optimistic_fn: Callable[[CabinStatus, int], optimistic.Patch]
+
+
+NUMBERS: tuple[HarviaNumberEntityDescription, ...] = (
+    HarviaNumberEntityDescription(
+        key="session_duration",
+        translation_key="session_duration",
+        device_class=NumberDeviceClass.DURATION,
+        native_unit_of_measurement=UnitOfTime.MINUTES,
+        native_min_value=1,
+        native_max_value=DEFAULT_MAX_ON_TIME,
+        native_step=1,
+        mode=NumberMode.BOX,
+        entity_category=EntityCategory.CONFIG,
+        # Fenix panels reject ADJUST_DURATION: no number there.
+        command=CommandType.ADJUST_DURATION,
+        param="duration",
+        value_fn=_session_duration,
+        max_value_fn=_max_on_time,
+        optimistic_fn=optimistic.duration,
+    ),
+)
+
+
+def _exists(
+    description: HarviaNumberEntityDescription, data: DeviceData, cabin: CabinData
+) -> bool:
+    """Where the description applies and the device type accepts the command."""
+    return description.exists_fn(data, cabin) and data.device.capabilities.supports(
+        description.command
+    )
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: HarviaConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Set up numbers for every cabin, and for cabins that appear later."""
+    async_add_cabin_entities(entry, async_add_entities, NUMBERS, HarviaNumber, _exists)
+
+
+class HarviaNumber(HarviaEntity, NumberEntity):
+    """A setting of one cabin that the cloud changes by command."""
+
+    entity_description: HarviaNumberEntityDescription
+
+    def __init__(
+        self,
+        coordinator: HarviaCoordinator,
+        cabin: CabinData,
+        description: HarviaNumberEntityDescription,
+    ) -> None:
+        """Initialize the number."""
+        super().__init__(coordinator, cabin, description)
+
+    @property
+    def native_max_value(self) -> float:
+        """The panel's upper bound (asked for even while unavailable)."""
+        if (cabin := self.cabin) is None:
+            return super().native_max_value
+        return self.entity_description.max_value_fn(cabin.status)
+
+    @property
+    def native_value(self) -> float | None:
+        """The value, None (unknown) when the cabin does not report it."""
+        return self.entity_description.value_fn(self.status)
+
+    async def async_set_native_value(self, value: float) -> None:
+        """Send the new value once; show it until the cloud reports."""
+        number = round(value)
+        status = self.status
+        async with cloud_action(self.hass):
+            await self.coordinator.client.send_command(
+                self.device_id,
+                self.shadow_id,
+                self.entity_description.command,
+                True,
+                params={self.entity_description.param: number},
+            )
+        self.coordinator.async_merge_cabin(
+            self.device_id,
+            self.cabin_id,
+            **self.entity_description.optimistic_fn(status, number),
+        )

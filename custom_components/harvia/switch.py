@@ -1,0 +1,115 @@
+"""Switches: the light, fan and steamer of a cabin."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .api import CabinStatus, CommandType, optimistic
+from .coordinator import CabinData, DeviceData, HarviaConfigEntry, HarviaCoordinator
+from .entity import HarviaEntity, async_add_cabin_entities, is_heater_cabin
+from .errors import cloud_action
+
+# Commands are serialized by the cloud; never send two at once.
+PARALLEL_UPDATES = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class HarviaSwitchEntityDescription(SwitchEntityDescription):
+    """Describes a Harvia output switch.
+
+    A switch exists where ``exists_fn`` holds and the device type accepts
+    ``command``.
+    """
+
+    command: CommandType
+    exists_fn: Callable[[DeviceData, CabinData], bool] = is_heater_cabin
+    is_on_fn: Callable[[CabinStatus], bool | None]
+
+
+SWITCHES: tuple[HarviaSwitchEntityDescription, ...] = (
+    HarviaSwitchEntityDescription(
+        key="light",
+        translation_key="light",
+        command=CommandType.LIGHTS,
+        is_on_fn=lambda status: status.light_on,
+    ),
+    HarviaSwitchEntityDescription(
+        key="fan",
+        translation_key="fan",
+        command=CommandType.FAN,
+        is_on_fn=lambda status: status.fan_on,
+    ),
+    HarviaSwitchEntityDescription(
+        key="steamer",
+        translation_key="steamer",
+        # Fenix panels reject STEAMER: a combi shows its steam binary sensor instead.
+        command=CommandType.STEAMER,
+        is_on_fn=lambda status: status.steamer_on,
+    ),
+)
+
+
+def _exists(
+    description: HarviaSwitchEntityDescription, data: DeviceData, cabin: CabinData
+) -> bool:
+    """Where the description applies and the device type accepts the command."""
+    return description.exists_fn(data, cabin) and data.device.capabilities.supports(
+        description.command
+    )
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: HarviaConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Set up switches for every cabin, and for cabins that appear later."""
+    async_add_cabin_entities(entry, async_add_entities, SWITCHES, HarviaSwitch, _exists)
+
+
+class HarviaSwitch(HarviaEntity, SwitchEntity):
+    """Switch one output of a cabin."""
+
+    entity_description: HarviaSwitchEntityDescription
+
+    def __init__(
+        self,
+        coordinator: HarviaCoordinator,
+        cabin: CabinData,
+        description: HarviaSwitchEntityDescription,
+    ) -> None:
+        """Initialize the switch."""
+        super().__init__(coordinator, cabin, description)
+
+    @property
+    def is_on(self) -> bool | None:
+        """The output's state, None (unknown) when the cabin does not report it."""
+        return self.entity_description.is_on_fn(self.status)
+
+    async def async_turn_on(self, **kwargs: Any) -> None:
+        """Switch the output on."""
+        await self._async_switch(True)
+
+    async def async_turn_off(self, **kwargs: Any) -> None:
+        """Switch the output off."""
+        await self._async_switch(False)
+
+    async def _async_switch(self, on: bool) -> None:
+        """Send the command once; show the commanded state until the cloud reports."""
+        command = self.entity_description.command
+        async with cloud_action(self.hass):
+            await self.coordinator.client.send_command(
+                self.device_id,
+                self.shadow_id,
+                command,
+                on,
+            )
+        self.coordinator.async_merge_cabin(
+            self.device_id, self.cabin_id, **optimistic.output(command, on)
+        )

@@ -1,0 +1,486 @@
+"""Firmware update entity: one per controller.
+
+The cloud's firmware catalogue (``otaUpdatesList``) changes rarely, so it is read
+at setup and then every few hours by a small coordinator of its own, shared by
+the account's controllers. An install is started with ``devicesOtaUpdatesStart``;
+while it runs the entity polls ``otaUpdatesStatesList`` for its progress until the
+controller reports the new firmware version (or gives up after a while).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+from awesomeversion import AwesomeVersion, AwesomeVersionException
+from homeassistant.components.update import (
+    UpdateDeviceClass,
+    UpdateEntity,
+    UpdateEntityFeature,
+)
+from homeassistant.const import EntityCategory
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.event import async_track_time_interval
+from homeassistant.helpers.update_coordinator import (
+    CoordinatorEntity,
+    DataUpdateCoordinator,
+)
+from homeassistant.util import dt as dt_util
+
+from .api import (
+    Device,
+    HarviaAuthenticationError,
+    HarviaConnectionError,
+    HarviaError,
+    OtaState,
+    OtaStatus,
+    OtaUpdate,
+)
+from .const import DOMAIN, LOGGER
+from .coordinator import DeviceData, HarviaConfigEntry, HarviaCoordinator
+from .entity import controller_device_info
+from .errors import cloud_action
+
+# One firmware install at a time per account.
+PARALLEL_UPDATES = 1
+
+# How often the firmware catalogue is read, and how soon again after it could not be.
+CATALOGUE_INTERVAL: Final = timedelta(hours=6)
+CATALOGUE_RETRY_INTERVAL: Final = timedelta(minutes=30)
+# How often a running install's progress is read.
+PROGRESS_INTERVAL: Final = timedelta(seconds=15)
+# An install that has not finished after this is given up on.
+INSTALL_TIMEOUT: Final = timedelta(minutes=30)
+
+type CatalogueKey = tuple[str, str | None]
+
+
+@dataclass(frozen=True, slots=True)
+class OtaCatalogue:
+    """What the cloud offers one device type and hardware version."""
+
+    updates: tuple[OtaUpdate, ...] = ()
+    # The cloud refused to list updates for this account (not a network failure).
+    refused: bool = False
+
+
+def catalogue_key(device: Device) -> CatalogueKey | None:
+    """The catalogue a device's updates are listed in (None: unknown type)."""
+    if not device.type:
+        return None
+    return (device.type, device.hw_version)
+
+
+def parse_version(value: str | None) -> AwesomeVersion | None:
+    """A comparable version, None when the text is not a version."""
+    if not value:
+        return None
+    version = AwesomeVersion(value)
+    return version if version.valid else None
+
+
+def is_newer(candidate: str | None, installed: str | None) -> bool:
+    """Whether ``candidate`` is a newer version than ``installed``.
+
+    An unknown installed version makes any known candidate newer; versions that
+    cannot be compared never are.
+    """
+    if (new := parse_version(candidate)) is None:
+        return False
+    if installed is None:
+        return True
+    if (old := parse_version(installed)) is None:
+        return False
+    try:
+        return bool(new > old)
+    except AwesomeVersionException:
+        return False
+
+
+def newest_update(updates: Iterable[OtaUpdate], device: Device) -> OtaUpdate | None:
+    """The newest enabled, non-beta update for this device's type and hardware."""
+    best: OtaUpdate | None = None
+    for update in updates:
+        if update.enabled is not True or update.beta_testing is True:
+            continue
+        if (
+            update.device_type
+            and device.type
+            and update.device_type.casefold() != device.type.casefold()
+        ):
+            continue
+        if (
+            update.hw_version
+            and device.hw_version
+            and update.hw_version != device.hw_version
+        ):
+            continue
+        if parse_version(update.firmware_version) is None:
+            continue
+        if best is None or is_newer(update.firmware_version, best.firmware_version):
+            best = update
+    return best
+
+
+class HarviaOtaCoordinator(DataUpdateCoordinator[dict[CatalogueKey, OtaCatalogue]]):
+    """Reads the firmware catalogue for the account's device types, rarely."""
+
+    config_entry: HarviaConfigEntry
+
+    def __init__(
+        self, hass: HomeAssistant, entry: HarviaConfigEntry, devices: HarviaCoordinator
+    ) -> None:
+        """Initialize the catalogue coordinator."""
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=entry,
+            name=f"{DOMAIN} firmware",
+            update_interval=CATALOGUE_INTERVAL,
+            always_update=False,
+        )
+        self.devices = devices
+        # Catalogues asked for at least once (successfully or not).
+        self.attempted: set[CatalogueKey] = set()
+
+    def wanted_keys(self) -> set[CatalogueKey]:
+        """The catalogues of the devices the account has now."""
+        return {
+            key
+            for data in (self.devices.data or {}).values()
+            if (key := catalogue_key(data.device)) is not None
+        }
+
+    async def _async_update_data(self) -> dict[CatalogueKey, OtaCatalogue]:
+        """Read every catalogue; a failed read keeps the last one it had.
+
+        Never raises: a refusal (the account may not list updates) is recorded per
+        catalogue, a network failure shortens the wait until the next attempt.
+        """
+        previous = self.data or {}
+        result: dict[CatalogueKey, OtaCatalogue] = {}
+        failed = False
+        for key in sorted(self.wanted_keys(), key=lambda k: (k[0], k[1] or "")):
+            device_type, hw_version = key
+            self.attempted.add(key)
+            try:
+                updates = await self.devices.client.get_ota_updates(
+                    device_type, hw_version
+                )
+            except (HarviaConnectionError, HarviaAuthenticationError) as err:
+                # Transient (or the credentials, which the device poll reports):
+                # says nothing about whether this account may update firmware.
+                LOGGER.debug(
+                    "Could not read the firmware catalogue of %s: %s", device_type, err
+                )
+                failed = True
+                if key in previous:
+                    result[key] = previous[key]
+            except HarviaError as err:
+                LOGGER.debug(
+                    "The Harvia cloud does not list firmware updates of %s for this "
+                    "account: %s",
+                    device_type,
+                    err,
+                )
+                result[key] = OtaCatalogue(refused=True)
+            else:
+                result[key] = OtaCatalogue(updates=tuple(updates))
+        self.update_interval = (
+            CATALOGUE_RETRY_INTERVAL if failed else CATALOGUE_INTERVAL
+        )
+        return result
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: HarviaConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Set up a firmware update entity per controller."""
+    coordinator = entry.runtime_data
+    catalogue = HarviaOtaCoordinator(hass, entry, coordinator)
+    await catalogue.async_refresh()
+    known: set[str] = set()
+
+    def _add_new() -> None:
+        new: list[HarviaUpdateEntity] = []
+        for device_id in coordinator.data:
+            if device_id not in known:
+                known.add(device_id)
+                new.append(HarviaUpdateEntity(coordinator, catalogue, device_id))
+        if not new:
+            return
+        async_add_entities(new)
+        if not catalogue.wanted_keys() <= catalogue.attempted:
+            # A device of a type not seen before: read its catalogue now.
+            entry.async_create_background_task(
+                hass, catalogue.async_refresh(), f"{DOMAIN} firmware catalogue"
+            )
+
+    _add_new()
+    entry.async_on_unload(coordinator.async_add_listener(_add_new))
+
+
+@dataclass(kw_only=True, slots=True)
+class _Install:
+    """A firmware install this entity started."""
+
+    ota_id: str
+    version: str
+    started: datetime
+    progress: int | None = None
+    # The cloud reported it running: a later DONE/CANCELLED without a version is ours.
+    seen_running: bool = False
+
+
+class HarviaUpdateEntity(CoordinatorEntity[HarviaCoordinator], UpdateEntity):
+    """The firmware of one controller."""
+
+    _attr_has_entity_name = True
+    _attr_translation_key = "firmware"
+    _attr_device_class = UpdateDeviceClass.FIRMWARE
+    _attr_entity_category = EntityCategory.CONFIG
+
+    def __init__(
+        self,
+        coordinator: HarviaCoordinator,
+        catalogue: HarviaOtaCoordinator,
+        device_id: str,
+    ) -> None:
+        """Initialize the firmware entity of one controller."""
+        super().__init__(coordinator)
+        self.catalogue = catalogue
+        self.device_id = device_id
+        self._attr_unique_id = f"{device_id}_firmware"
+        self._attr_device_info = controller_device_info(coordinator.data[device_id])
+        self._install: _Install | None = None
+        self._unsub_progress: Callable[[], None] | None = None
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the firmware catalogue too; stop polling progress on removal."""
+        await super().async_added_to_hass()
+        self.async_on_remove(
+            self.catalogue.async_add_listener(self._handle_coordinator_update)
+        )
+        self.async_on_remove(self._stop_progress_poll)
+
+    # -- data --------------------------------------------------------------------
+
+    @property
+    def device_data(self) -> DeviceData | None:
+        """The controller's data, None once it left the account."""
+        return self.coordinator.data.get(self.device_id)
+
+    @property
+    def _ota_catalogue(self) -> OtaCatalogue | None:
+        """This controller's catalogue: None until it has been read once."""
+        if (data := self.device_data) is None:
+            return None
+        if (key := catalogue_key(data.device)) is None:
+            return OtaCatalogue(refused=True)
+        return (self.catalogue.data or {}).get(key)
+
+    @property
+    def _offered(self) -> OtaUpdate | None:
+        """The update to offer: the newest one, when it is newer than the installed."""
+        if (data := self.device_data) is None or (
+            catalogue := self._ota_catalogue
+        ) is None:
+            return None
+        update = newest_update(catalogue.updates, data.device)
+        if update is None or not is_newer(
+            update.firmware_version, self.installed_version
+        ):
+            return None
+        return update
+
+    # -- entity state ------------------------------------------------------------
+
+    @property
+    def available(self) -> bool:
+        """Available while the cloud answers and the controller is in the account."""
+        return super().available and self.device_data is not None
+
+    @property
+    def installed_version(self) -> str | None:
+        """The version the controller reports, else its device attributes'."""
+        if (data := self.device_data) is None:
+            return None
+        for cabin in data.cabins.values():
+            if cabin.status.firmware_version:
+                return cabin.status.firmware_version
+        return data.device.firmware_version
+
+    @property
+    def latest_version(self) -> str | None:
+        """The newest enabled release; the installed one when nothing is newer.
+
+        Unknown until the catalogue has been read once.
+        """
+        if self._install is not None:
+            return self._install.version
+        if (catalogue := self._ota_catalogue) is None:
+            return None
+        if (offered := self._offered) is not None:
+            return offered.firmware_version
+        if catalogue.refused or self.installed_version is not None:
+            return self.installed_version
+        # Installed version unknown: show what the cloud has, if anything.
+        data = self.device_data
+        update = newest_update(catalogue.updates, data.device) if data else None
+        return update.firmware_version if update else None
+
+    @property
+    def supported_features(self) -> UpdateEntityFeature:
+        """Install only when the cloud lists updates for this account."""
+        if self._install is not None:
+            return UpdateEntityFeature.INSTALL | UpdateEntityFeature.PROGRESS
+        catalogue = self._ota_catalogue
+        if catalogue is None or catalogue.refused:
+            return UpdateEntityFeature(0)
+        features = UpdateEntityFeature.INSTALL | UpdateEntityFeature.PROGRESS
+        if (offered := self._offered) is not None and offered.description:
+            features |= UpdateEntityFeature.RELEASE_NOTES
+        return features
+
+    @property
+    def in_progress(self) -> bool:
+        """Whether an install started here is running."""
+        return self._install is not None
+
+    @property
+    def update_percentage(self) -> int | None:
+        """The progress the cloud reports for the running install."""
+        return self._install.progress if self._install is not None else None
+
+    async def async_release_notes(self) -> str | None:
+        """The release's description from the catalogue."""
+        offered = self._offered
+        return offered.description if offered is not None else None
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        """New device data or catalogue: an install ends when the new version shows."""
+        if (install := self._install) is not None and self._reached(install):
+            self._async_finish_install()
+        super()._handle_coordinator_update()
+
+    # -- install -----------------------------------------------------------------
+
+    async def async_install(
+        self, version: str | None, backup: bool, **kwargs: Any
+    ) -> None:
+        """Start the firmware update; progress follows by polling."""
+        offered = self._offered
+        if offered is None or offered.firmware_version is None:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN, translation_key="no_update_available"
+            )
+        async with cloud_action(self.hass):
+            started = await self.coordinator.client.start_ota(
+                self.device_id, offered.ota_id
+            )
+        if not started:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN, translation_key="update_not_started"
+            )
+        LOGGER.info(
+            "Firmware update of %s to %s started",
+            self.device_id,
+            offered.firmware_version,
+        )
+        self._install = _Install(
+            ota_id=offered.ota_id,
+            version=offered.firmware_version,
+            started=dt_util.utcnow(),
+        )
+        self._stop_progress_poll()
+        self._unsub_progress = async_track_time_interval(
+            self.hass,
+            self._async_poll_progress,
+            PROGRESS_INTERVAL,
+            name=f"{DOMAIN} firmware progress",
+            cancel_on_shutdown=True,
+        )
+
+    async def _async_poll_progress(self, _now: datetime | None = None) -> None:
+        """Read the running install's progress from the cloud."""
+        if (install := self._install) is None:
+            return
+        if dt_util.utcnow() - install.started > INSTALL_TIMEOUT:
+            LOGGER.warning(
+                "The firmware update of %s to %s did not finish within %s; "
+                "check the sauna's control panel",
+                self.device_id,
+                install.version,
+                INSTALL_TIMEOUT,
+            )
+            self._async_finish_install()
+            self.async_write_ha_state()
+            return
+        try:
+            states = await self.coordinator.client.get_ota_states()
+        except HarviaError as err:
+            LOGGER.debug("Could not read the firmware update progress: %s", err)
+            return
+        if self._install is not install:
+            return  # finished (or removed) while the cloud answered
+        for state in states:
+            if state.device_id == self.device_id:
+                self.async_handle_ota_state(state)
+                break
+
+    @callback
+    def async_handle_ota_state(self, state: OtaState) -> None:
+        """Apply a progress record of this controller (polled, or pushed later)."""
+        if (install := self._install) is None or not self._is_current(state, install):
+            return
+        if state.update_state == OtaStatus.IN_PROGRESS:
+            install.seen_running = True
+            if state.progress_percent is not None:
+                install.progress = max(0, min(100, state.progress_percent))
+        elif state.update_state == OtaStatus.DONE:
+            install.progress = 100
+            # The controller reports its new version with its next state; the
+            # install ends when it does (see _handle_coordinator_update).
+            self.coordinator.config_entry.async_create_task(
+                self.hass,
+                self.coordinator.async_request_refresh(),
+                f"{DOMAIN} firmware installed",
+            )
+        elif state.update_state == OtaStatus.CANCELLED:
+            LOGGER.warning(
+                "The firmware update of %s to %s was cancelled",
+                self.device_id,
+                install.version,
+            )
+            self._async_finish_install()
+        self.async_write_ha_state()
+
+    def _reached(self, install: _Install) -> bool:
+        """Whether the controller reports the version being installed (or later)."""
+        installed = self.installed_version
+        return installed == install.version or is_newer(installed, install.version)
+
+    @staticmethod
+    def _is_current(state: OtaState, install: _Install) -> bool:
+        """Whether a progress record is about our install, not an earlier one."""
+        if state.update_firmware_version is not None:
+            return state.update_firmware_version == install.version
+        return state.update_state == OtaStatus.IN_PROGRESS or install.seen_running
+
+    @callback
+    def _async_finish_install(self) -> None:
+        self._install = None
+        self._stop_progress_poll()
+
+    @callback
+    def _stop_progress_poll(self) -> None:
+        if self._unsub_progress is not None:
+            self._unsub_progress()
+            self._unsub_progress = None

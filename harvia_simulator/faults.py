@@ -1,0 +1,221 @@
+"""Fault controls: make the simulated cloud misbehave on purpose.
+
+Everything here is reversible with `clear()`, except the two token events
+(`expire_tokens`, `revoke_tokens`), which act once on the tokens issued so far.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .events import DropSockets, MalformedPush
+
+if TYPE_CHECKING:
+    from .cloud import HarviaCloud
+
+MALFORMED_KINDS = (
+    "not_json",  # the whole websocket message is not JSON
+    "field_not_json",  # AWSJSON field (`reported` / `data`) that is not JSON
+    "wrong_types",  # JSON with the wrong types (strings for numbers, ...)
+    "missing_item",  # a notice whose `item` is null
+    "no_payload",  # a `data` message without payload
+    "unknown_type",  # a message type the protocol does not have
+)
+
+
+@dataclass(slots=True)
+class RouteFault:
+    """A fault on one route name: an HTTP status and/or latency."""
+
+    status: int | None = None
+    latency: float = 0.0  # real seconds
+    remaining: int | None = None  # requests left; None = until cleared
+    body: dict[str, Any] | None = None
+
+
+class Faults:
+    """Fault switches of one `HarviaCloud` (`cloud.faults`)."""
+
+    def __init__(self, cloud: HarviaCloud) -> None:
+        self._cloud = cloud
+        self._reject_all_logins = False
+        self._rejected_logins: set[str] = set()
+        self._routes: dict[str, RouteFault] = {}
+        self._payment: set[str] = set()
+        self._ota_refused: set[str] = set()
+        self._no_ack: set[str] = set()
+        self._offline: set[str] = set()
+        self.keepalives_stopped = False
+
+    # -- logins and tokens -------------------------------------------------
+
+    def reject_logins(self, email: str | None = None) -> None:
+        """Refuse password logins of one account (or all, with `None`) as bad
+        credentials. Refresh tokens keep working: combine with `revoke_tokens`."""
+        if email is None:
+            self._reject_all_logins = True
+        else:
+            self._rejected_logins.add(email.lower())
+
+    def accept_logins(self, email: str | None = None) -> None:
+        """Undo `reject_logins` (for one account, or entirely with `None`)."""
+        if email is None:
+            self._reject_all_logins = False
+            self._rejected_logins.clear()
+        else:
+            self._rejected_logins.discard(email.lower())
+
+    def login_rejected(self, email: str) -> bool:
+        """Is a login of this account to be refused?"""
+        return self._reject_all_logins or email.lower() in self._rejected_logins
+
+    def expire_tokens(self) -> None:
+        """Every id token issued so far counts as expired (refresh still works)."""
+        self._cloud.tokens.expire_all()
+
+    def revoke_tokens(self) -> None:
+        """Revoke every refresh token and the tokens issued from it."""
+        self._cloud.tokens.revoke_all()
+
+    # -- routes --------------------------------------------------------------
+
+    def set_route(
+        self,
+        route: str,
+        *,
+        status: int | None = None,
+        latency: float = 0.0,
+        count: int | None = None,
+        body: dict[str, Any] | None = None,
+    ) -> None:
+        """Fail and/or delay requests of a route name (see `request_counts`
+        keys; `"*"` matches every route) for `count` requests or until cleared."""
+        if status is None and latency <= 0:
+            raise ValueError("give a status and/or a latency")
+        self._routes[route] = RouteFault(status, latency, count, body)
+
+    def clear_route(self, route: str) -> None:
+        """Remove the fault of one route name."""
+        self._routes.pop(route, None)
+
+    def take_route(self, route: str) -> RouteFault | None:
+        """The fault that applies to this request (consuming one use)."""
+        name = route if route in self._routes else "*" if "*" in self._routes else None
+        if name is None:
+            return None
+        fault = self._routes[name]
+        if fault.remaining is not None:
+            fault.remaining -= 1
+            if fault.remaining <= 0:
+                del self._routes[name]
+        return fault
+
+    # -- accounts ------------------------------------------------------------
+
+    def payment_required(self, email: str, enabled: bool = True) -> None:
+        """402 on every write of this account (as if unlicensed)."""
+        if enabled:
+            self._payment.add(email.lower())
+        else:
+            self._payment.discard(email.lower())
+
+    def payment_required_for(self, email: str) -> bool:
+        """Is the 402 fault on for this account?"""
+        return email.lower() in self._payment
+
+    def refuse_ota(self, email: str, enabled: bool = True) -> None:
+        """GraphQL `Unauthorized` for this account's OTA queries and mutations."""
+        if enabled:
+            self._ota_refused.add(email.lower())
+        else:
+            self._ota_refused.discard(email.lower())
+
+    def ota_refused_for(self, email: str) -> bool:
+        """Is the OTA refusal on for this account?"""
+        return email.lower() in self._ota_refused
+
+    # -- devices -------------------------------------------------------------
+
+    def no_ack(self, device_id: str, enabled: bool = True) -> None:
+        """The device stops acknowledging commands: they end in 504."""
+        self._cloud.device(device_id).no_ack = enabled
+        if enabled:
+            self._no_ack.add(device_id)
+        else:
+            self._no_ack.discard(device_id)
+
+    def offline(self, device_id: str, offline: bool = True) -> None:
+        """Take a device offline (or back online); pushes the connection state."""
+        self._cloud.device(device_id).set_connected(not offline)
+        if offline:
+            self._offline.add(device_id)
+        else:
+            self._offline.discard(device_id)
+
+    # -- realtime ------------------------------------------------------------
+
+    def drop_sockets(self, api: str | None = None) -> None:
+        """Close every realtime socket (of one API: "device" or "data")."""
+        self._cloud.publish_control(DropSockets(api))
+
+    def stop_keepalives(self) -> None:
+        """Stop sending `ka` messages (sockets look dead to clients)."""
+        self.keepalives_stopped = True
+
+    def resume_keepalives(self) -> None:
+        """Send `ka` messages again."""
+        self.keepalives_stopped = False
+
+    def malformed(
+        self, device_id: str, kind: str = "field_not_json", api: str = "device"
+    ) -> None:
+        """Send a broken message to the realtime subscribers of a device's feed.
+
+        `kind` is one of MALFORMED_KINDS; `api` "device" (state feed) or
+        "data" (telemetry feed).
+        """
+        if kind not in MALFORMED_KINDS:
+            raise ValueError(f"kind must be one of {MALFORMED_KINDS}")
+        if api not in ("device", "data"):
+            raise ValueError("api must be 'device' or 'data'")
+        self._cloud.publish_control(MalformedPush(device_id, api, kind))
+
+    # -- all -----------------------------------------------------------------
+
+    def clear(self) -> None:
+        """Reset every fault (devices taken offline here come back online)."""
+        self._reject_all_logins = False
+        self._rejected_logins.clear()
+        self._routes.clear()
+        self._payment.clear()
+        self._ota_refused.clear()
+        self.keepalives_stopped = False
+        for device_id in self._no_ack:
+            if device_id in self._cloud.devices:
+                self._cloud.devices[device_id].no_ack = False
+        self._no_ack.clear()
+        for device_id in self._offline:
+            if device_id in self._cloud.devices:
+                self._cloud.devices[device_id].set_connected(True)
+        self._offline.clear()
+
+    def describe(self) -> dict[str, Any]:
+        """The active faults, for the admin API."""
+        return {
+            "rejectAllLogins": self._reject_all_logins,
+            "rejectedLogins": sorted(self._rejected_logins),
+            "routes": {
+                name: {
+                    "status": f.status,
+                    "latency": f.latency,
+                    "remaining": f.remaining,
+                }
+                for name, f in sorted(self._routes.items())
+            },
+            "paymentRequired": sorted(self._payment),
+            "otaRefused": sorted(self._ota_refused),
+            "noAck": sorted(self._no_ack),
+            "offline": sorted(self._offline),
+            "keepalivesStopped": self.keepalives_stopped,
+        }

@@ -1,0 +1,126 @@
+"""Setup, unload, retry and authentication failures."""
+
+from __future__ import annotations
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
+from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
+
+from custom_components.harvia.const import DOMAIN, SCAN_INTERVAL
+from harvia_simulator import HarviaCloud, SimDevice
+
+from .conftest import EMAIL
+
+
+async def test_setup_and_unload(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """The entry loads, creates entities and unloads cleanly."""
+    assert init_integration.state is ConfigEntryState.LOADED
+    assert hass.states.async_entity_ids("climate")
+    assert await hass.config_entries.async_unload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    assert init_integration.state is ConfigEntryState.NOT_LOADED
+
+
+@pytest.mark.usefixtures("devices")
+async def test_cloud_unreachable_retries(
+    hass: HomeAssistant, cloud: HarviaCloud, config_entry: MockConfigEntry
+) -> None:
+    """An unreachable cloud at start-up means: try again later."""
+    cloud.faults.set_route("POST /auth/token", status=503)
+    await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert config_entry.state is ConfigEntryState.SETUP_RETRY
+
+
+@pytest.mark.usefixtures("devices")
+async def test_first_refresh_failure_retries(
+    hass: HomeAssistant, cloud: HarviaCloud, config_entry: MockConfigEntry
+) -> None:
+    """A failing device list at start-up means: try again later."""
+    cloud.faults.set_route("GET /devices", status=500)
+    await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert config_entry.state is ConfigEntryState.SETUP_RETRY
+
+
+@pytest.mark.usefixtures("devices")
+async def test_rejected_credentials_start_reauth(
+    hass: HomeAssistant, cloud: HarviaCloud, config_entry: MockConfigEntry
+) -> None:
+    """A definite credential rejection asks the user to sign in again."""
+    cloud.account(EMAIL).password = "changed-elsewhere"
+    await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert config_entry.state is ConfigEntryState.SETUP_ERROR
+    flows = hass.config_entries.flow.async_progress()
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+
+
+async def test_password_changed_while_running_starts_reauth(
+    hass: HomeAssistant,
+    cloud: HarviaCloud,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Tokens revoked and the password changed: re-authentication, not a crash."""
+    cloud.account(EMAIL).password = "changed-elsewhere"
+    cloud.faults.revoke_tokens()
+    freezer.tick(SCAN_INTERVAL)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    flows = hass.config_entries.flow.async_progress()
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+
+
+async def test_cloud_failure_while_running_marks_unavailable(
+    hass: HomeAssistant,
+    cloud: HarviaCloud,
+    init_integration: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A failing poll makes the entities unavailable; the next good one restores."""
+    entity_id = hass.states.async_entity_ids("climate")[0]
+    cloud.faults.set_route("GET /devices", status=500)
+    freezer.tick(SCAN_INTERVAL)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert hass.states.get(entity_id).state == STATE_UNAVAILABLE
+
+    cloud.faults.clear()
+    freezer.tick(SCAN_INTERVAL)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert hass.states.get(entity_id).state != STATE_UNAVAILABLE
+
+
+async def test_device_registry(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    devices: dict[str, SimDevice],
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    """One device per controller; cabins of a multi-cabin controller via it."""
+    fenix = device_registry.async_get_device(identifiers={(DOMAIN, "fenix-dry-0001")})
+    assert fenix is not None
+    assert fenix.manufacturer == "Harvia"
+    assert fenix.name == "Home Sauna"
+    assert fenix.serial_number
+    assert fenix.sw_version
+
+    generic = device_registry.async_get_device(identifiers={(DOMAIN, "generic-0003")})
+    assert generic is not None
+    for cabin in ("C1", "C2"):
+        cabin_device = device_registry.async_get_device(
+            identifiers={(DOMAIN, f"generic-0003_{cabin}")}
+        )
+        assert cabin_device is not None
+        assert cabin_device.via_device_id == generic.id

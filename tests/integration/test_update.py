@@ -1,0 +1,559 @@
+"""Firmware update entities against the simulator."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from datetime import timedelta
+import logging
+from typing import Any
+from unittest.mock import patch
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.update import (
+    ATTR_INSTALLED_VERSION,
+    ATTR_LATEST_VERSION,
+    DATA_COMPONENT,
+    DOMAIN as UPDATE_DOMAIN,
+    SERVICE_INSTALL,
+    UpdateEntityFeature,
+)
+from homeassistant.components.update.const import (
+    ATTR_IN_PROGRESS,
+    ATTR_UPDATE_PERCENTAGE,
+)
+from homeassistant.const import (
+    ATTR_ENTITY_ID,
+    ATTR_SUPPORTED_FEATURES,
+    STATE_OFF,
+    STATE_ON,
+    STATE_UNAVAILABLE,
+    Platform,
+)
+from homeassistant.core import HomeAssistant, State
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import entity_registry as er
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+    snapshot_platform,
+)
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
+from syrupy.assertion import SnapshotAssertion
+
+from custom_components.harvia.api import Device, OtaUpdate
+from custom_components.harvia.const import DOMAIN
+from custom_components.harvia.update import (
+    CATALOGUE_INTERVAL,
+    CATALOGUE_RETRY_INTERVAL,
+    INSTALL_TIMEOUT,
+    PROGRESS_INTERVAL,
+    HarviaUpdateEntity,
+    is_newer,
+    newest_update,
+    parse_version,
+)
+from harvia_simulator import Account, HarviaCloud, SimDevice
+from harvia_simulator.firmware import OTA_DURATION
+
+from .conftest import EMAIL
+
+FENIX = "update.home_sauna_firmware"
+COMBI = "update.steam_room_firmware"
+SENSOR = "update.sensor_firmware"
+OTA_LIST = "graphql:device:otaUpdatesList"
+OTA_STATES = "graphql:device:otaUpdatesStatesList"
+OTA_START = "graphql:device:devicesOtaUpdatesStart"
+INSTALL_FEATURES = UpdateEntityFeature.INSTALL | UpdateEntityFeature.PROGRESS
+
+
+@pytest.fixture(autouse=True)
+def only_update() -> Generator[None]:
+    """Set up the update platform alone."""
+    with patch("custom_components.harvia.PLATFORMS", [Platform.UPDATE]):
+        yield
+
+
+def _state(hass: HomeAssistant, entity_id: str) -> State:
+    state = hass.states.get(entity_id)
+    assert state is not None, entity_id
+    return state
+
+
+def _entity(hass: HomeAssistant, entity_id: str) -> HarviaUpdateEntity:
+    entity = hass.data[DATA_COMPONENT].get_entity(entity_id)
+    assert isinstance(entity, HarviaUpdateEntity)
+    return entity
+
+
+async def _setup(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+async def _install(hass: HomeAssistant, entity_id: str = FENIX) -> None:
+    await hass.services.async_call(
+        UPDATE_DOMAIN, SERVICE_INSTALL, {ATTR_ENTITY_ID: entity_id}, blocking=True
+    )
+
+
+async def _tick(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    delta: timedelta = PROGRESS_INTERVAL,
+) -> None:
+    """Let Home Assistant's time pass (the progress poll and other timers run)."""
+    freezer.tick(delta)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def test_snapshot(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+) -> None:
+    """One firmware entity per controller, offering the newest stable release."""
+    await snapshot_platform(hass, entity_registry, snapshot, init_integration.entry_id)
+
+
+async def test_versions(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
+    """Installed from the device, latest the newest enabled non-beta release."""
+    fenix = _state(hass, FENIX)
+    assert fenix.state == STATE_ON
+    assert fenix.attributes[ATTR_INSTALLED_VERSION] == "1.12.0"
+    # 1.15.0-beta.1 is newer but a disabled beta: not offered.
+    assert fenix.attributes[ATTR_LATEST_VERSION] == "1.14.2"
+    assert fenix.attributes[ATTR_SUPPORTED_FEATURES] == (
+        INSTALL_FEATURES | UpdateEntityFeature.RELEASE_NOTES
+    )
+    sensor = _state(hass, SENSOR)
+    assert sensor.attributes[ATTR_INSTALLED_VERSION] == "2.3.0"
+    assert sensor.attributes[ATTR_LATEST_VERSION] == "2.4.1"
+
+
+async def test_release_notes(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    """The catalogue's description is the release notes."""
+    client = await hass_ws_client(hass)
+    await client.send_json_auto_id({"type": "update/release_notes", "entity_id": FENIX})
+    result = await client.receive_json()
+    assert result["success"]
+    assert result["result"] == "Stability fixes; faster Wi-Fi reconnect"
+
+
+async def test_install(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    init_integration: MockConfigEntry,
+    cloud: HarviaCloud,
+    devices: dict[str, SimDevice],
+) -> None:
+    """An install runs 0 -> 100 % and ends when the panel reports the new version."""
+    await _install(hass)
+    assert cloud.request_counts[OTA_START] == 1
+    assert devices["fenix"].ota is not None
+    state = _state(hass, FENIX)
+    assert state.attributes[ATTR_IN_PROGRESS] is True
+    assert state.attributes[ATTR_UPDATE_PERCENTAGE] is None
+    assert state.attributes[ATTR_LATEST_VERSION] == "1.14.2"
+
+    seen: list[int] = []
+    for _ in range(5):
+        cloud.advance(OTA_DURATION / 5)
+        await _tick(hass, freezer)
+        state = _state(hass, FENIX)
+        if not state.attributes[ATTR_IN_PROGRESS]:
+            break
+        seen.append(state.attributes[ATTR_UPDATE_PERCENTAGE])
+    assert seen == [20, 40, 60, 80]
+
+    state = _state(hass, FENIX)
+    assert state.state == STATE_OFF
+    assert state.attributes[ATTR_IN_PROGRESS] is False
+    assert state.attributes[ATTR_UPDATE_PERCENTAGE] is None
+    assert state.attributes[ATTR_INSTALLED_VERSION] == "1.14.2"
+    assert state.attributes[ATTR_LATEST_VERSION] == "1.14.2"
+    # The other panel was not touched.
+    assert _state(hass, COMBI).attributes[ATTR_INSTALLED_VERSION] == "1.12.0"
+
+    # The progress poll stopped with the install.
+    reads = cloud.request_counts[OTA_STATES]
+    await _tick(hass, freezer)
+    assert cloud.request_counts[OTA_STATES] == reads
+
+
+async def test_install_progress_read_fails(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    init_integration: MockConfigEntry,
+    cloud: HarviaCloud,
+) -> None:
+    """A failed progress read keeps the install going."""
+    await _install(hass)
+    cloud.advance(OTA_DURATION / 2)
+    cloud.faults.set_route(OTA_STATES, status=500)
+    await _tick(hass, freezer)
+    state = _state(hass, FENIX)
+    assert state.attributes[ATTR_IN_PROGRESS] is True
+    assert state.attributes[ATTR_UPDATE_PERCENTAGE] is None
+
+    cloud.faults.clear_route(OTA_STATES)
+    await _tick(hass, freezer)
+    assert _state(hass, FENIX).attributes[ATTR_UPDATE_PERCENTAGE] == 50
+
+
+async def test_install_cancelled(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    init_integration: MockConfigEntry,
+    cloud: HarviaCloud,
+    devices: dict[str, SimDevice],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An update cancelled at the cloud ends the install."""
+    await _install(hass)
+    cloud.advance(OTA_DURATION / 4)
+    await _tick(hass, freezer)
+    assert _state(hass, FENIX).attributes[ATTR_IN_PROGRESS] is True
+
+    assert devices["fenix"].cancel_ota()
+    with caplog.at_level(logging.WARNING):
+        await _tick(hass, freezer)
+    state = _state(hass, FENIX)
+    assert state.attributes[ATTR_IN_PROGRESS] is False
+    assert state.attributes[ATTR_INSTALLED_VERSION] == "1.12.0"
+    assert state.state == STATE_ON  # still offered: the user may try again
+    assert "was cancelled" in caplog.text
+
+
+async def test_install_timeout(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    init_integration: MockConfigEntry,
+    cloud: HarviaCloud,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """An update that never finishes is given up on, with a warning."""
+    await _install(hass)
+    # The cloud's clock stands still: the update stays at 0 %.
+    await _tick(hass, freezer)
+    assert _state(hass, FENIX).attributes[ATTR_UPDATE_PERCENTAGE] == 0
+
+    with caplog.at_level(logging.WARNING):
+        await _tick(hass, freezer, INSTALL_TIMEOUT)
+    state = _state(hass, FENIX)
+    assert state.attributes[ATTR_IN_PROGRESS] is False
+    assert state.attributes[ATTR_INSTALLED_VERSION] == "1.12.0"
+    assert state.state == STATE_ON
+    assert "did not finish within" in caplog.text
+
+    reads = cloud.request_counts[OTA_STATES]
+    await _tick(hass, freezer)
+    assert cloud.request_counts[OTA_STATES] == reads
+
+
+async def test_nothing_newer(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    cloud: HarviaCloud,
+    account: Account,
+) -> None:
+    """Up to date: latest = installed, and an install is refused."""
+    cloud.add_device(
+        account, "fenix", name="Home Sauna", device_id="fenix-1", firmware="1.14.2"
+    )
+    # Older hardware whose catalogue only has an older release than installed.
+    cloud.add_device(
+        account, "fenix", name="Old Sauna", device_id="fenix-2", hw_version="1.0"
+    )
+    await _setup(hass, config_entry)
+
+    state = _state(hass, FENIX)
+    assert state.state == STATE_OFF
+    assert state.attributes[ATTR_LATEST_VERSION] == "1.14.2"
+    assert state.attributes[ATTR_SUPPORTED_FEATURES] == INSTALL_FEATURES
+    old = _state(hass, "update.old_sauna_firmware")
+    assert old.state == STATE_OFF
+    assert old.attributes[ATTR_INSTALLED_VERSION] == "1.12.0"
+    assert old.attributes[ATTR_LATEST_VERSION] == "1.12.0"
+
+    with pytest.raises(HomeAssistantError):
+        await _install(hass)
+    # The entity's own check (Home Assistant's service check comes first).
+    with pytest.raises(HomeAssistantError) as err:
+        await _entity(hass, "update.old_sauna_firmware").async_install(None, False)
+    assert err.value.translation_domain == DOMAIN
+    assert err.value.translation_key == "no_update_available"
+    assert cloud.request_counts[OTA_START] == 0
+
+
+async def test_older_hardware_update(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    cloud: HarviaCloud,
+    account: Account,
+) -> None:
+    """The catalogue of the device's own hardware version is used."""
+    cloud.add_device(
+        account,
+        "fenix",
+        name="Old Sauna",
+        device_id="fenix-2",
+        hw_version="1.0",
+        firmware="1.9.0",
+    )
+    await _setup(hass, config_entry)
+    state = _state(hass, "update.old_sauna_firmware")
+    assert state.state == STATE_ON
+    assert state.attributes[ATTR_LATEST_VERSION] == "1.9.4"
+
+
+async def test_ota_refused(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    cloud: HarviaCloud,
+    devices: dict[str, SimDevice],
+) -> None:
+    """An account the cloud lists no updates for: installed version, no install."""
+    cloud.faults.refuse_ota(EMAIL)
+    await _setup(hass, config_entry)
+
+    state = _state(hass, FENIX)
+    assert state.state == STATE_OFF
+    assert state.attributes[ATTR_INSTALLED_VERSION] == "1.12.0"
+    assert state.attributes[ATTR_LATEST_VERSION] == "1.12.0"
+    assert state.attributes[ATTR_SUPPORTED_FEATURES] == 0
+    assert _state(hass, SENSOR).attributes[ATTR_LATEST_VERSION] == "2.3.0"
+
+    with pytest.raises(HomeAssistantError):
+        await _install(hass)
+    assert cloud.request_counts[OTA_START] == 0
+
+
+async def test_refused_later(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    init_integration: MockConfigEntry,
+    cloud: HarviaCloud,
+) -> None:
+    """The catalogue is read again rarely; a refusal then removes the install."""
+    reads = cloud.request_counts[OTA_LIST]
+    await _tick(hass, freezer, timedelta(hours=1))
+    assert cloud.request_counts[OTA_LIST] == reads  # not on every poll
+
+    cloud.faults.refuse_ota(EMAIL)
+    await _tick(hass, freezer, CATALOGUE_INTERVAL)
+    assert cloud.request_counts[OTA_LIST] > reads
+    state = _state(hass, FENIX)
+    assert state.state == STATE_OFF
+    assert state.attributes[ATTR_LATEST_VERSION] == "1.12.0"
+    assert state.attributes[ATTR_SUPPORTED_FEATURES] == 0
+
+    cloud.faults.refuse_ota(EMAIL, enabled=False)
+    await _tick(hass, freezer, CATALOGUE_INTERVAL)
+    state = _state(hass, FENIX)
+    assert state.state == STATE_ON
+    assert state.attributes[ATTR_LATEST_VERSION] == "1.14.2"
+
+
+async def test_catalogue_connection_error(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    init_integration: MockConfigEntry,
+    cloud: HarviaCloud,
+) -> None:
+    """A network failure keeps the last catalogue and retries sooner."""
+    cloud.faults.set_route(OTA_LIST, status=503)
+    reads = cloud.request_counts[OTA_LIST]
+    await _tick(hass, freezer, CATALOGUE_INTERVAL)
+    assert cloud.request_counts[OTA_LIST] > reads
+    state = _state(hass, FENIX)
+    assert state.state == STATE_ON
+    assert state.attributes[ATTR_LATEST_VERSION] == "1.14.2"
+    assert state.attributes[ATTR_SUPPORTED_FEATURES] & UpdateEntityFeature.INSTALL
+
+    cloud.faults.clear_route(OTA_LIST)
+    reads = cloud.request_counts[OTA_LIST]
+    await _tick(hass, freezer, CATALOGUE_RETRY_INTERVAL)
+    assert cloud.request_counts[OTA_LIST] > reads
+    assert _state(hass, FENIX).attributes[ATTR_LATEST_VERSION] == "1.14.2"
+
+
+async def test_catalogue_unreachable_at_setup(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    config_entry: MockConfigEntry,
+    cloud: HarviaCloud,
+    devices: dict[str, SimDevice],
+) -> None:
+    """No catalogue yet: latest unknown, no install; read again soon."""
+    cloud.faults.set_route(OTA_LIST, status=503)
+    await _setup(hass, config_entry)
+    state = _state(hass, FENIX)
+    assert state.attributes[ATTR_INSTALLED_VERSION] == "1.12.0"
+    assert state.attributes[ATTR_LATEST_VERSION] is None
+    assert state.attributes[ATTR_SUPPORTED_FEATURES] == 0
+
+    cloud.faults.clear_route(OTA_LIST)
+    await _tick(hass, freezer, CATALOGUE_RETRY_INTERVAL)
+    state = _state(hass, FENIX)
+    assert state.state == STATE_ON
+    assert state.attributes[ATTR_LATEST_VERSION] == "1.14.2"
+
+
+@pytest.mark.parametrize(
+    ("fault", "translation_key"),
+    [
+        ({"status": 402}, "license_required"),
+        ({"status": 504}, "device_unavailable"),
+        ({"status": 503}, "cannot_connect"),
+    ],
+)
+async def test_install_route_errors(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    cloud: HarviaCloud,
+    fault: dict[str, Any],
+    translation_key: str,
+) -> None:
+    """A refused start is a translated error and no install runs."""
+    cloud.faults.set_route(OTA_START, **fault)
+    with pytest.raises(HomeAssistantError) as err:
+        await _install(hass)
+    assert err.value.translation_domain == DOMAIN
+    assert err.value.translation_key == translation_key
+    state = _state(hass, FENIX)
+    assert state.attributes[ATTR_IN_PROGRESS] is False
+    assert state.state == STATE_ON
+
+
+async def test_install_unlicensed(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    cloud: HarviaCloud,
+    devices: dict[str, SimDevice],
+) -> None:
+    """An account without the Control licence gets the licence error."""
+    cloud.faults.payment_required(EMAIL)
+    with pytest.raises(HomeAssistantError) as err:
+        await _install(hass)
+    assert err.value.translation_key == "license_required"
+    assert devices["fenix"].ota is None
+
+
+async def test_install_device_offline(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    cloud: HarviaCloud,
+    devices: dict[str, SimDevice],
+) -> None:
+    """A panel that is offline cannot take the update."""
+    cloud.faults.offline(devices["fenix"].device_id)
+    with pytest.raises(HomeAssistantError) as err:
+        await _install(hass)
+    assert err.value.translation_key == "device_unavailable"
+    assert _state(hass, FENIX).attributes[ATTR_IN_PROGRESS] is False
+
+
+async def test_new_device(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    cloud: HarviaCloud,
+    account: Account,
+) -> None:
+    """A controller added later gets its entity and its catalogue."""
+    cloud.add_device(
+        account,
+        "fenix",
+        name="Cottage Sauna",
+        device_id="fenix-9",
+        hw_version="1.0",
+        firmware="1.9.0",
+    )
+    await init_integration.runtime_data.async_refresh()
+    await hass.async_block_till_done(wait_background_tasks=True)
+    state = _state(hass, "update.cottage_sauna_firmware")
+    assert state.state == STATE_ON
+    assert state.attributes[ATTR_LATEST_VERSION] == "1.9.4"
+
+
+async def test_unload_during_install(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    init_integration: MockConfigEntry,
+    cloud: HarviaCloud,
+) -> None:
+    """Unloading stops the progress poll (no timer is left behind)."""
+    await _install(hass)
+    assert await hass.config_entries.async_unload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    reads = cloud.request_counts[OTA_STATES]
+    await _tick(hass, freezer)
+    assert cloud.request_counts[OTA_STATES] == reads
+
+
+async def test_device_removed(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    cloud: HarviaCloud,
+    devices: dict[str, SimDevice],
+) -> None:
+    """A controller that left the account: its entity becomes unavailable."""
+    cloud.remove_device(devices["fenix"].device_id)
+    await init_integration.runtime_data.async_refresh()
+    await hass.async_block_till_done()
+    assert _state(hass, FENIX).state == STATE_UNAVAILABLE
+    assert _state(hass, COMBI).state == STATE_ON
+
+
+def _ota(version: str | None, **fields: Any) -> OtaUpdate:
+    values: dict[str, Any] = {
+        "ota_id": f"ota-{version}",
+        "firmware_version": version,
+        "description": None,
+        "enabled": True,
+        "beta_testing": False,
+        "device_type": "Fenix",
+        "hw_version": "2.0",
+        "size": None,
+        "filename": None,
+    }
+    return OtaUpdate(**(values | fields))
+
+
+def test_version_helpers() -> None:
+    """Versions compare as versions, never as text."""
+    assert parse_version(None) is None
+    assert parse_version("not a version") is None
+    assert is_newer("1.10.0", "1.9.9")
+    assert not is_newer("1.9.9", "1.10.0")
+    assert not is_newer("1.12.0", "1.12.0")
+    assert is_newer("1.12.0", None)  # installed unknown
+    assert not is_newer(None, "1.0")
+    assert not is_newer("1.12.0", "garbage")
+    assert not is_newer("1.15.0-beta.1", "1.15.0")
+    assert is_newer("1.15.0", "1.15.0-beta.1")
+
+    device = Device(
+        device_id="d", type="fenix", attributes={"HWID": "2.0", "initialFirmware": "1"}
+    )
+    candidates = [
+        _ota("1.9.0"),
+        _ota("1.20.0", enabled=False),
+        _ota("1.21.0", enabled=None),
+        _ota("1.22.0", beta_testing=True),
+        _ota("1.23.0", device_type="sauna"),
+        _ota("1.24.0", hw_version="1.0"),
+        _ota("not a version"),
+        _ota("1.10.0"),
+        _ota("1.9.5"),
+    ]
+    best = newest_update(candidates, device)
+    assert best is not None
+    assert best.firmware_version == "1.10.0"
+    assert newest_update([], device) is None

@@ -1,0 +1,1 @@
+"""Tests of harvia_simulator, the local fake of the Harvia cloud."""
