@@ -14,7 +14,8 @@ from .api import (
     HarviaClient,
     HarviaError,
 )
-from .const import CONF_ENDPOINTS_URL, DOMAIN
+from .api.realtime import HarviaRealtime
+from .const import CONF_ENDPOINTS_URL, DOMAIN, LOGGER
 from .coordinator import HarviaConfigEntry, HarviaCoordinator
 from .entity import controller_device_info
 
@@ -61,7 +62,31 @@ async def async_setup_entry(hass: HomeAssistant, entry: HarviaConfigEntry) -> bo
         )
 
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+
+    realtime = HarviaRealtime(
+        client,
+        on_event=coordinator.async_handle_push,
+        on_status=coordinator.async_set_push_status,
+    )
+    coordinator.realtime = realtime
+    # Follow devices added to or removed from the account.
+    entry.async_on_unload(
+        coordinator.async_add_listener(lambda: realtime.set_devices(coordinator.data))
+    )
+    entry.async_create_background_task(
+        hass, _async_listen(entry, realtime), f"{DOMAIN} realtime push"
+    )
     return True
+
+
+async def _async_listen(entry: HarviaConfigEntry, realtime: HarviaRealtime) -> None:
+    """Receive pushes until the entry unloads (which cancels this task)."""
+    try:
+        await realtime.run(entry.runtime_data.data)
+    except HarviaAuthenticationError:
+        LOGGER.warning("The Harvia cloud rejected the credentials for push updates")
+        entry.runtime_data.async_set_push_status(False)
+        entry.async_start_reauth(entry.runtime_data.hass)
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: HarviaConfigEntry) -> bool:

@@ -110,7 +110,7 @@ class HarviaBinarySensor(HarviaEntity, BinarySensorEntity):
     def available(self) -> bool:
         """The connection sensor stays available (off) while the device is offline."""
         if self.entity_description.available_offline:
-            return self.coordinator.last_update_success and self.cabin is not None
+            return self.coordinator.data_fresh and self.cabin is not None
         return super().available
 
     @property

@@ -13,5 +13,10 @@ CONF_ENDPOINTS_URL: Final = "endpoints_url"
 
 # The slow poll; push (AppSync subscriptions) relieves it.
 SCAN_INTERVAL: Final = timedelta(minutes=2)
+# While push is healthy the poll is only a safety net.
+PUSH_SAFETY_INTERVAL: Final = timedelta(minutes=30)
+
+# Dispatcher signal (per config entry) for firmware update progress pushes.
+SIGNAL_OTA_STATE: Final = f"{DOMAIN}_ota_state_{{}}"
 
 MANUFACTURER: Final = "Harvia"

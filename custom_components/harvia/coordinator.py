@@ -7,8 +7,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
@@ -21,7 +23,14 @@ from .api import (
     HarviaParseError,
     merge_payload,
 )
-from .const import DOMAIN, LOGGER, SCAN_INTERVAL
+from .api.realtime import (
+    HarviaRealtime,
+    OtaEvent,
+    RealtimeEvent,
+    StateEvent,
+    TelemetryEvent,
+)
+from .const import DOMAIN, LOGGER, PUSH_SAFETY_INTERVAL, SCAN_INTERVAL, SIGNAL_OTA_STATE
 
 type HarviaConfigEntry = ConfigEntry[HarviaCoordinator]
 
@@ -124,8 +133,26 @@ class HarviaCoordinator(DataUpdateCoordinator[dict[str, DeviceData]]):
         )
         self.client = client
         self.pending_profiles: dict[tuple[str, str], PendingProfile] = {}
+        # True while the realtime sockets are connected and subscribed.
+        self.push_connected = False
+        # Pushes sent before the subscriptions stood are lost: read all once.
+        self._catch_up = True
+        self.realtime: HarviaRealtime | None = None
+        self._push_was_lost = False
+        self.polls = 0
+
+    async def async_refresh_all(self) -> None:
+        """Read every device's state and telemetry, whatever the push delivers."""
+        self._catch_up = True
+        await self.async_refresh()
+
+    @property
+    def data_fresh(self) -> bool:
+        """Whether either path (poll or push) currently delivers."""
+        return self.last_update_success or self.push_connected
 
     async def _async_update_data(self) -> dict[str, DeviceData]:
+        self.polls += 1
         try:
             devices = await self.client.get_devices()
             result: dict[str, DeviceData] = {}
@@ -142,16 +169,23 @@ class HarviaCoordinator(DataUpdateCoordinator[dict[str, DeviceData]]):
                 translation_placeholders={"error": str(err)},
             ) from err
         self._async_check_pending_profiles(result)
+        self._catch_up = False
+        if self.data:
+            self._async_remove_stale_devices(set(self.data) - set(result))
         return result
 
     async def _async_fetch_device(self, device: Device) -> DeviceData:
-        """Read state and telemetry of every cabin of one device."""
+        """Read state (and, without push, telemetry) of every cabin of one device."""
         sensor = device.capabilities.telemetry_only
+        known = self.data.get(device.device_id) if self.data else None
         telemetry: dict[str, dict[str, Any]] = {}
-        for item in await self.client.get_latest_measurements(device.device_id):
-            # A sensor has one (classic) shadow, whatever subId its telemetry names.
-            cabin_id = CLASSIC if sensor or not item.sub_id else item.sub_id
-            telemetry[cabin_id] = dict(item.raw)
+        if self.push_connected and not self._catch_up and known is not None:
+            # Telemetry arrives by push (every 15 min even when idle): only the
+            # shadow is read, as a safety net.
+            telemetry = {k: cabin.telemetry for k, cabin in known.cabins.items()}
+        else:
+            for item in await self.client.get_latest_measurements(device.device_id):
+                telemetry[self._cabin_of(device, item.sub_id)] = dict(item.raw)
         if sensor:
             cabin_ids = [CLASSIC]
         else:
@@ -180,6 +214,85 @@ class HarviaCoordinator(DataUpdateCoordinator[dict[str, DeviceData]]):
             )
         return DeviceData(device=device, cabins=cabins)
 
+    @staticmethod
+    def _cabin_of(device: Device, sub_id: str | None) -> str:
+        """The cabin a payload belongs to."""
+        # A sensor has one (classic) shadow, whatever subId its telemetry names.
+        if device.capabilities.telemetry_only or not sub_id:
+            return CLASSIC if device.capabilities.telemetry_only else "C1"
+        return sub_id
+
+    def _async_remove_stale_devices(self, removed: set[str]) -> None:
+        """Devices gone from the account leave the device registry."""
+        if not removed:
+            return
+        registry = dr.async_get(self.hass)
+        for entry in dr.async_entries_for_config_entry(
+            registry, self.config_entry.entry_id
+        ):
+            if any(
+                domain == DOMAIN
+                and (identifier in removed or identifier.rsplit("_", 1)[0] in removed)
+                for domain, identifier in entry.identifiers
+            ):
+                registry.async_update_device(
+                    entry.id, remove_config_entry_id=self.config_entry.entry_id
+                )
+
+    @callback
+    def async_handle_push(self, event: RealtimeEvent) -> None:
+        """Merge a realtime push into the data and tell the entities at once."""
+        if not self.data or (device := self.data.get(event.device_id)) is None:
+            return
+        if isinstance(event, StateEvent):
+            cabin_id = (
+                CLASSIC
+                if device.device.capabilities.telemetry_only
+                else event.shadow_name or "C1"
+            )
+            self.async_merge_cabin(
+                event.device_id,
+                cabin_id,
+                reported=event.reported,
+                connected=event.connected,
+            )
+        elif isinstance(event, TelemetryEvent):
+            self.async_merge_cabin(
+                event.device_id,
+                self._cabin_of(device.device, event.telemetry.sub_id),
+                telemetry=dict(event.telemetry.raw),
+            )
+        elif isinstance(event, OtaEvent):
+            async_dispatcher_send(
+                self.hass,
+                SIGNAL_OTA_STATE.format(self.config_entry.entry_id),
+                event.ota,
+            )
+
+    @callback
+    def async_set_push_status(self, connected: bool) -> None:
+        """Relax the poll while push is healthy; poll at pace while it is down."""
+        if connected == self.push_connected:
+            return
+        self.push_connected = connected
+        if connected:
+            self.update_interval = PUSH_SAFETY_INTERVAL
+            self._catch_up = True
+            if self._push_was_lost:
+                LOGGER.info("Harvia push updates are back; polling relaxes")
+            # What changed before the subscriptions stood was not pushed.
+            self.hass.async_create_task(self.async_refresh_all())
+        else:
+            self.update_interval = SCAN_INTERVAL
+            self._push_was_lost = True
+            LOGGER.warning(
+                "Harvia push updates were lost; polling every %s until they are back",
+                SCAN_INTERVAL,
+            )
+            # Catch up on what the push would have said, on the normal pace.
+            self.hass.async_create_task(self.async_request_refresh())
+        self.async_update_listeners()
+
     def _previous_cabin(self, device_id: str, cabin_id: str) -> CabinData | None:
         if self.data and (device := self.data.get(device_id)):
             return device.cabins.get(cabin_id)
@@ -205,9 +318,11 @@ class HarviaCoordinator(DataUpdateCoordinator[dict[str, DeviceData]]):
                 reported=reported, telemetry=telemetry, connected=connected
             ),
         }
-        data = {**self.data, device_id: replace(device, cabins=cabins)}
-        self._async_check_pending_profiles(data)
-        self.async_set_updated_data(data)
+        self.data = {**self.data, device_id: replace(device, cabins=cabins)}
+        self._async_check_pending_profiles(self.data)
+        # Not async_set_updated_data: that would push the next poll back, and a
+        # safety-net poll must still happen while pushes keep arriving.
+        self.async_update_listeners()
 
     def _async_check_pending_profiles(self, data: dict[str, DeviceData]) -> None:
         """Drop pending profile changes the panel applied (or never will)."""

@@ -141,10 +141,10 @@ class HarviaEntity(CoordinatorEntity[HarviaCoordinator]):
 
     @property
     def available(self) -> bool:
-        """Available while the cloud answers and the device is online."""
+        """Available while poll or push delivers and the device is online."""
         cabin = self.cabin
         return (
-            super().available
+            self.coordinator.data_fresh
             and cabin is not None
             and cabin.status.connected is not False
         )

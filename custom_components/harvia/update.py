@@ -23,6 +23,7 @@ from homeassistant.components.update import (
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.update_coordinator import (
@@ -55,6 +56,10 @@ CATALOGUE_RETRY_INTERVAL: Final = timedelta(minutes=30)
 PROGRESS_INTERVAL: Final = timedelta(seconds=15)
 # An install that has not finished after this is given up on.
 INSTALL_TIMEOUT: Final = timedelta(minutes=30)
+
+# Dispatcher signal (format with the config entry id) carrying an OtaState, for
+# the realtime OTA feed: the entities apply it like a polled progress record.
+SIGNAL_OTA_STATE: Final = f"{DOMAIN}_ota_state_{{}}"
 
 type CatalogueKey = tuple[str, str | None]
 
@@ -268,6 +273,13 @@ class HarviaUpdateEntity(CoordinatorEntity[HarviaCoordinator], UpdateEntity):
             self.catalogue.async_add_listener(self._handle_coordinator_update)
         )
         self.async_on_remove(self._stop_progress_poll)
+        self.async_on_remove(
+            async_dispatcher_connect(
+                self.hass,
+                SIGNAL_OTA_STATE.format(self.coordinator.config_entry.entry_id),
+                self.async_handle_ota_state,
+            )
+        )
 
     # -- data --------------------------------------------------------------------
 
@@ -326,14 +338,9 @@ class HarviaUpdateEntity(CoordinatorEntity[HarviaCoordinator], UpdateEntity):
             return self._install.version
         if (catalogue := self._ota_catalogue) is None:
             return None
-        if (offered := self._offered) is not None:
+        if not catalogue.refused and (offered := self._offered) is not None:
             return offered.firmware_version
-        if catalogue.refused or self.installed_version is not None:
-            return self.installed_version
-        # Installed version unknown: show what the cloud has, if anything.
-        data = self.device_data
-        update = newest_update(catalogue.updates, data.device) if data else None
-        return update.firmware_version if update else None
+        return self.installed_version
 
     @property
     def supported_features(self) -> UpdateEntityFeature:
@@ -431,14 +438,16 @@ class HarviaUpdateEntity(CoordinatorEntity[HarviaCoordinator], UpdateEntity):
         if self._install is not install:
             return  # finished (or removed) while the cloud answered
         for state in states:
-            if state.device_id == self.device_id:
-                self.async_handle_ota_state(state)
-                break
+            self.async_handle_ota_state(state)
 
     @callback
     def async_handle_ota_state(self, state: OtaState) -> None:
         """Apply a progress record of this controller (polled, or pushed later)."""
-        if (install := self._install) is None or not self._is_current(state, install):
+        if (
+            state.device_id != self.device_id
+            or (install := self._install) is None
+            or not self._is_current(state, install)
+        ):
             return
         if state.update_state == OtaStatus.IN_PROGRESS:
             install.seen_running = True

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Generator
+from datetime import timedelta
 from typing import Any
 from unittest.mock import patch
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
 
 from custom_components.harvia.const import CONF_ENDPOINTS_URL, DOMAIN
 from harvia_simulator import Account, HarviaCloud, SimDevice, SimulatorServer
+
+# The simulator behind each config entry, for tests that wait on its pushes.
+_SIMULATORS: dict[str, SimulatorServer] = {}
+_SIMULATORS_BY_URL: dict[str, SimulatorServer] = {}
 
 EMAIL = "owner@example.com"
 PASSWORD = "correct-horse-battery"
@@ -71,7 +81,9 @@ async def simulator(
     """The simulator serving on 127.0.0.1 (the test plugin allows no other host)."""
     server = SimulatorServer(cloud, host="127.0.0.1", port=0)
     await server.start()
+    _SIMULATORS_BY_URL[server.endpoints_url] = server
     yield server
+    del _SIMULATORS_BY_URL[server.endpoints_url]
     await server.stop()
 
 
@@ -97,6 +109,10 @@ def config_entry(
         data=config_entry_data,
     )
     entry.add_to_hass(hass)
+    if (
+        server := _SIMULATORS_BY_URL.get(config_entry_data[CONF_ENDPOINTS_URL])
+    ) is not None:
+        _SIMULATORS[entry.entry_id] = server
     return entry
 
 
@@ -109,4 +125,85 @@ async def init_integration(
     """Set up the integration against the simulator."""
     assert await hass.config_entries.async_setup(config_entry.entry_id)
     await hass.async_block_till_done()
+    await async_settle_push(hass, config_entry)
     return config_entry
+
+
+async def async_wait_refresh(hass: HomeAssistant) -> None:
+    """Wait for coordinator refreshes running as background tasks.
+
+    Not `async_block_till_done(wait_background_tasks=True)`: the push listener
+    is a background task too, and it never ends while the entry is loaded.
+    """
+    await hass.async_block_till_done()
+    while refreshes := [
+        task
+        for task in hass._background_tasks
+        if task.get_name().endswith("refresh") and not task.done()
+    ]:
+        await asyncio.gather(*refreshes, return_exceptions=True)
+        await hass.async_block_till_done()
+
+
+async def async_poll(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, delta: timedelta
+) -> None:
+    """Let `delta` of time pass in Home Assistant and wait for the poll it causes."""
+    freezer.tick(delta)
+    async_fire_time_changed(hass)
+    await async_wait_refresh(hass)
+
+
+async def async_settle_push(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Let the integration receive everything the simulator has pushed so far."""
+    server = _SIMULATORS[entry.entry_id]
+    realtime = entry.runtime_data.realtime
+    await server.flush()
+    # The listener reads from loopback sockets: a few loop turns deliver all.
+    seen, quiet = -1, 0
+    for _ in range(2000):
+        events = realtime.stats.events if realtime else 0
+        quiet = quiet + 1 if events == seen else 0
+        subscribed = realtime is None or not realtime.running or realtime.connected
+        if quiet >= 10 and subscribed:
+            break
+        seen = events
+        await asyncio.sleep(0)
+    await hass.async_block_till_done()
+
+
+async def async_refresh(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Deliver the simulator's pushes, then poll once."""
+    await async_settle_push(hass, entry)
+    await entry.runtime_data.async_refresh()
+    await hass.async_block_till_done()
+
+
+async def async_full_refresh(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Poll state and telemetry (as after a push reconnect), e.g. after changing
+    the simulator's stored payloads behind its back."""
+    await async_settle_push(hass, entry)
+    await entry.runtime_data.async_refresh_all()
+    await hass.async_block_till_done()
+
+
+async def async_pass_time(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    cloud: HarviaCloud,
+    entry: MockConfigEntry,
+    delta: timedelta,
+    step: timedelta = timedelta(minutes=1),
+) -> None:
+    """Move Home Assistant's and the simulator's clocks together, in steps.
+
+    The simulator sends its keep-alives on its own clock, so a socket stays
+    alive only if both clocks move in small steps.
+    """
+    remaining = delta
+    while remaining > timedelta(0):
+        tick = min(step, remaining)
+        remaining -= tick
+        cloud.advance(tick.total_seconds())
+        await async_settle_push(hass, entry)
+        await async_poll(hass, freezer, tick)

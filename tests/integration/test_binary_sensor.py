@@ -24,6 +24,8 @@ from syrupy.assertion import SnapshotAssertion
 
 from harvia_simulator import Account, HarviaCloud, SimDevice
 
+from .conftest import async_full_refresh, async_refresh
+
 HEATING = "binary_sensor.home_sauna_heating"
 REMOTE = "binary_sensor.home_sauna_remote_start_allowed"
 CONNECTION = "binary_sensor.home_sauna_cloud_connection"
@@ -36,11 +38,6 @@ def only_binary_sensor() -> Generator[None]:
     """Set up the binary sensor platform alone."""
     with patch("custom_components.harvia.PLATFORMS", [Platform.BINARY_SENSOR]):
         yield
-
-
-async def _refresh(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    await entry.runtime_data.async_refresh()
-    await hass.async_block_till_done()
 
 
 def _state(hass: HomeAssistant, entity_id: str) -> str:
@@ -94,15 +91,15 @@ async def test_heating(
     assert _state(hass, HEATING) == STATE_OFF
 
     fenix.panel.schedule(start_in_minutes=30)
-    await _refresh(hass, init_integration)
+    await async_refresh(hass, init_integration)
     assert _state(hass, HEATING) == STATE_OFF
 
     cloud.advance(31 * 60)
-    await _refresh(hass, init_integration)
+    await async_refresh(hass, init_integration)
     assert _state(hass, HEATING) == STATE_ON
 
     fenix.panel.power(False)
-    await _refresh(hass, init_integration)
+    await async_refresh(hass, init_integration)
     assert _state(hass, HEATING) == STATE_OFF
 
 
@@ -115,13 +112,13 @@ async def test_remote_start_allowed(
     panel = devices["fenix"].panel
     assert _state(hass, REMOTE) == STATE_ON
     panel.open_door()
-    await _refresh(hass, init_integration)
+    await async_refresh(hass, init_integration)
     assert _state(hass, REMOTE) == STATE_OFF
     panel.close_door()
-    await _refresh(hass, init_integration)
+    await async_refresh(hass, init_integration)
     assert _state(hass, REMOTE) == STATE_ON
     panel.arm_remote_start(False)
-    await _refresh(hass, init_integration)
+    await async_refresh(hass, init_integration)
     assert _state(hass, REMOTE) == STATE_OFF
 
 
@@ -137,10 +134,10 @@ async def test_steam(
     combi.panel.select_profile(1)  # "Relax": steamer on
     combi.panel.power(True)
     cloud.advance(60)
-    await _refresh(hass, init_integration)
+    await async_refresh(hass, init_integration)
     assert _state(hass, COMBI_STEAM) == STATE_ON
     combi.panel.power(False)
-    await _refresh(hass, init_integration)
+    await async_refresh(hass, init_integration)
     assert _state(hass, COMBI_STEAM) == STATE_OFF
 
 
@@ -152,7 +149,7 @@ async def test_cloud_connection_while_offline(
     """Offline: the connection shows off (not unavailable), the rest unavailable."""
     assert _state(hass, CONNECTION) == STATE_ON
     cloud.faults.offline("fenix-dry-0001")
-    await _refresh(hass, init_integration)
+    await async_refresh(hass, init_integration)
     assert _state(hass, CONNECTION) == STATE_OFF
     assert _state(hass, HEATING) == STATE_UNAVAILABLE
     assert _state(hass, REMOTE) == STATE_UNAVAILABLE
@@ -160,7 +157,7 @@ async def test_cloud_connection_while_offline(
     assert _state(hass, SENSOR_CONNECTION) == STATE_ON
 
     cloud.faults.offline("fenix-dry-0001", offline=False)
-    await _refresh(hass, init_integration)
+    await async_refresh(hass, init_integration)
     assert _state(hass, CONNECTION) == STATE_ON
     assert _state(hass, HEATING) == STATE_OFF
 
@@ -170,13 +167,14 @@ async def test_cloud_unreachable(
     cloud: HarviaCloud,
     init_integration: MockConfigEntry,
 ) -> None:
-    """When the cloud itself fails, nothing is known: all unavailable."""
+    """When the cloud itself fails (poll and push), all unavailable."""
     cloud.faults.set_route("*", status=503)
-    await _refresh(hass, init_integration)
+    cloud.faults.drop_sockets()
+    await async_refresh(hass, init_integration)
     assert _state(hass, CONNECTION) == STATE_UNAVAILABLE
     assert _state(hass, HEATING) == STATE_UNAVAILABLE
     cloud.faults.clear()
-    await _refresh(hass, init_integration)
+    await async_refresh(hass, init_integration)
     assert _state(hass, CONNECTION) == STATE_ON
 
 
@@ -195,7 +193,7 @@ async def test_malformed_values_unknown(
     combi = devices["combi"]
     combi.shadows["C1"].reported["steamer"] = {"on": "lots"}
     combi.latest_telemetry["C1"].data["steamOn"] = None
-    await _refresh(hass, init_integration)
+    await async_full_refresh(hass, init_integration)
     assert _state(hass, REMOTE) == STATE_UNKNOWN
     assert _state(hass, HEATING) == STATE_UNKNOWN
     assert _state(hass, COMBI_STEAM) == STATE_UNKNOWN
@@ -209,7 +207,7 @@ async def test_new_device_adds_binary_sensors(
 ) -> None:
     """A combi added to the account later gets its sensors on the next refresh."""
     cloud.add_device(account, "fenix_combi", name="Cellar", device_id="fenix-new-0006")
-    await _refresh(hass, init_integration)
+    await async_refresh(hass, init_integration)
     assert _state(hass, "binary_sensor.cellar_heating") == STATE_OFF
     assert _state(hass, "binary_sensor.cellar_steam") == STATE_OFF
     assert _state(hass, "binary_sensor.cellar_cloud_connection") == STATE_ON

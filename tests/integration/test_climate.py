@@ -40,6 +40,8 @@ from syrupy.assertion import SnapshotAssertion
 from custom_components.harvia.const import DOMAIN
 from harvia_simulator import HarviaCloud, SimDevice
 
+from .conftest import async_refresh
+
 FENIX = "climate.home_sauna"
 COMBI = "climate.steam_room"
 COMMAND_ROUTE = "POST /devices/command"
@@ -50,11 +52,6 @@ def only_climate() -> Any:
     """Set up the climate platform alone."""
     with patch("custom_components.harvia.PLATFORMS", [Platform.CLIMATE]):
         yield
-
-
-async def _refresh(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    await entry.runtime_data.async_refresh()
-    await hass.async_block_till_done()
 
 
 async def _call(hass: HomeAssistant, service: str, entity_id: str, **data: Any) -> None:
@@ -96,20 +93,20 @@ async def test_start_and_stop_session(
     assert state.attributes[ATTR_HVAC_ACTION] == HVACAction.HEATING
 
     cloud.advance(600)
-    await _refresh(hass, init_integration)
+    await async_refresh(hass, init_integration)
     state = _state(hass, FENIX)
     assert state.state == HVACMode.HEAT
     assert state.attributes["current_temperature"] > 30
 
     await _call(hass, SERVICE_SET_HVAC_MODE, FENIX, **{ATTR_HVAC_MODE: HVACMode.OFF})
     assert _state(hass, FENIX).state == HVACMode.OFF
-    await _refresh(hass, init_integration)
+    await async_refresh(hass, init_integration)
     assert _state(hass, FENIX).state == HVACMode.OFF
     await _call(hass, SERVICE_SET_HVAC_MODE, FENIX, **{ATTR_HVAC_MODE: HVACMode.HEAT})
-    await _refresh(hass, init_integration)
+    await async_refresh(hass, init_integration)
     assert _state(hass, FENIX).state == HVACMode.HEAT
     await _call(hass, SERVICE_TURN_OFF, FENIX)
-    await _refresh(hass, init_integration)
+    await async_refresh(hass, init_integration)
     assert _state(hass, FENIX).attributes[ATTR_HVAC_ACTION] == HVACAction.OFF
 
 
@@ -121,7 +118,7 @@ async def test_remote_start_refused_before_sending(
 ) -> None:
     """With the door open nothing is sent and the user is told what to do."""
     devices["fenix"].panel.open_door()
-    await _refresh(hass, init_integration)
+    await async_refresh(hass, init_integration)
     sent = cloud.request_counts[COMMAND_ROUTE]
     with pytest.raises(ServiceValidationError) as err:
         await _call(hass, SERVICE_TURN_ON, FENIX)
@@ -203,7 +200,7 @@ async def test_target_temperature(
     """The target lands in the active profile; out of range is refused."""
     await _call(hass, SERVICE_SET_TEMPERATURE, FENIX, **{ATTR_TEMPERATURE: 85})
     assert _state(hass, FENIX).attributes[ATTR_TEMPERATURE] == 85
-    await _refresh(hass, init_integration)
+    await async_refresh(hass, init_integration)
     assert _state(hass, FENIX).attributes[ATTR_TEMPERATURE] == 85
 
     for bad in (39, 111):
@@ -217,13 +214,13 @@ async def test_target_temperature(
         FENIX,
         **{ATTR_TEMPERATURE: 90, ATTR_HVAC_MODE: HVACMode.HEAT},
     )
-    await _refresh(hass, init_integration)
+    await async_refresh(hass, init_integration)
     state = _state(hass, FENIX)
     assert state.state == HVACMode.HEAT
     assert state.attributes[ATTR_TEMPERATURE] == 90
     # While heating the live session target counts.
     await _call(hass, SERVICE_SET_TEMPERATURE, FENIX, **{ATTR_TEMPERATURE: 95})
-    await _refresh(hass, init_integration)
+    await async_refresh(hass, init_integration)
     assert _state(hass, FENIX).attributes[ATTR_TEMPERATURE] == 95
 
 
@@ -235,7 +232,7 @@ async def test_humidity_and_steam_limit(
     """Combi heaters: target humidity, with temperature + humidity <= 140."""
     await _call(hass, SERVICE_SET_TEMPERATURE, COMBI, **{ATTR_TEMPERATURE: 70})
     await _call(hass, SERVICE_SET_HUMIDITY, COMBI, **{ATTR_HUMIDITY: 60})
-    await _refresh(hass, init_integration)
+    await async_refresh(hass, init_integration)
     assert _state(hass, COMBI).attributes[ATTR_HUMIDITY] == 60
 
     with pytest.raises(ServiceValidationError) as err:
@@ -270,11 +267,11 @@ async def test_presets_are_profiles_serialized(
     assert cloud.request_counts[profile_route] == sent + 1
 
     cloud.advance(20)
-    await _refresh(hass, init_integration)
+    await async_refresh(hass, init_integration)
     await hass.async_block_till_done()
     assert cloud.request_counts[profile_route] == sent + 2
     cloud.advance(20)
-    await _refresh(hass, init_integration)
+    await async_refresh(hass, init_integration)
     assert _state(hass, FENIX).attributes[ATTR_PRESET_MODE] == second
 
     # Home Assistant checks the name against preset_modes; the entity checks again
@@ -294,7 +291,7 @@ async def test_scheduled_start_is_not_heating(
 ) -> None:
     """A session waiting for its scheduled start is on, but idle."""
     devices["fenix"].panel.schedule(start_in_minutes=60)
-    await _refresh(hass, init_integration)
+    await async_refresh(hass, init_integration)
     state = _state(hass, FENIX)
     assert state.state == HVACMode.HEAT
     assert state.attributes[ATTR_HVAC_ACTION] == HVACAction.IDLE
@@ -307,7 +304,7 @@ async def test_stale_top_level_target_ignored(
 ) -> None:
     """The reported top-level targetTemp is stale: the active profile's counts."""
     await _call(hass, SERVICE_SET_TEMPERATURE, FENIX, **{ATTR_TEMPERATURE: 75})
-    await _refresh(hass, init_integration)
+    await async_refresh(hass, init_integration)
     status = init_integration.runtime_data.data["fenix-dry-0001"].cabins["C1"].status
     reported = (
         init_integration.runtime_data.data["fenix-dry-0001"].cabins["C1"].reported
@@ -327,10 +324,10 @@ async def test_device_offline_unavailable(
 ) -> None:
     """An offline sauna's climate entity is unavailable."""
     devices["fenix"].set_connected(False)
-    await _refresh(hass, init_integration)
+    await async_refresh(hass, init_integration)
     assert _state(hass, FENIX).state == "unavailable"
     devices["fenix"].set_connected(True)
     freezer.tick(1)
     async_fire_time_changed(hass)
-    await _refresh(hass, init_integration)
+    await async_refresh(hass, init_integration)
     assert _state(hass, FENIX).state == HVACMode.OFF

@@ -8,15 +8,12 @@ from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 import pytest
-from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
-    async_fire_time_changed,
-)
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.harvia.const import DOMAIN, SCAN_INTERVAL
+from custom_components.harvia.const import DOMAIN, PUSH_SAFETY_INTERVAL, SCAN_INTERVAL
 from harvia_simulator import HarviaCloud, SimDevice
 
-from .conftest import EMAIL
+from .conftest import EMAIL, async_pass_time, async_poll, async_settle_push
 
 
 async def test_setup_and_unload(
@@ -74,31 +71,39 @@ async def test_password_changed_while_running_starts_reauth(
     """Tokens revoked and the password changed: re-authentication, not a crash."""
     cloud.account(EMAIL).password = "changed-elsewhere"
     cloud.faults.revoke_tokens()
-    freezer.tick(SCAN_INTERVAL)
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await async_poll(hass, freezer, SCAN_INTERVAL)
     flows = hass.config_entries.flow.async_progress()
     assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
 
 
-async def test_cloud_failure_while_running_marks_unavailable(
+async def test_available_while_either_path_delivers(
+    freezer: FrozenDateTimeFactory,
     hass: HomeAssistant,
     cloud: HarviaCloud,
     init_integration: MockConfigEntry,
-    freezer: FrozenDateTimeFactory,
 ) -> None:
-    """A failing poll makes the entities unavailable; the next good one restores."""
+    """Entities stay available while poll or push delivers; not when both fail."""
     entity_id = hass.states.async_entity_ids("climate")[0]
+    coordinator = init_integration.runtime_data
+    assert coordinator.push_connected
     cloud.faults.set_route("GET /devices", status=500)
-    freezer.tick(SCAN_INTERVAL)
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await async_pass_time(hass, freezer, cloud, init_integration, PUSH_SAFETY_INTERVAL)
+    assert coordinator.push_connected
+    assert not coordinator.last_update_success
+    assert hass.states.get(entity_id).state != STATE_UNAVAILABLE
+
+    # Push lost too (and it cannot reconnect): unavailable.
+    cloud.faults.set_route("realtime:device:connect", status=503)
+    cloud.faults.set_route("realtime:data:connect", status=503)
+    cloud.faults.drop_sockets()
+    await async_settle_push(hass, init_integration)
+    assert not coordinator.push_connected
+    await async_poll(hass, freezer, SCAN_INTERVAL)
     assert hass.states.get(entity_id).state == STATE_UNAVAILABLE
 
-    cloud.faults.clear()
-    freezer.tick(SCAN_INTERVAL)
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    # The poll is back at its normal pace and restores the entities.
+    cloud.faults.clear_route("GET /devices")
+    await async_poll(hass, freezer, SCAN_INTERVAL)
     assert hass.states.get(entity_id).state != STATE_UNAVAILABLE
 
 

@@ -29,6 +29,8 @@ from syrupy.assertion import SnapshotAssertion
 from custom_components.harvia.const import DOMAIN
 from harvia_simulator import Account, HarviaCloud, SimDevice
 
+from .conftest import async_full_refresh, async_refresh
+
 SPA = "number.spa_session_duration"
 SPA2 = "number.spa_2_session_duration"
 GRAPHQL_COMMAND = "graphql:device:devicesCommandsSend"
@@ -39,11 +41,6 @@ def only_number() -> Generator[None]:
     """Set up the number platform alone."""
     with patch("custom_components.harvia.PLATFORMS", [Platform.NUMBER]):
         yield
-
-
-async def _refresh(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    await entry.runtime_data.async_refresh()
-    await hass.async_block_till_done()
 
 
 async def _set(hass: HomeAssistant, entity_id: str, value: float) -> None:
@@ -105,14 +102,14 @@ async def test_profile_duration_while_off(
     assert cabin.profile.duration == 45
     assert devices["generic"].cabins["C2"].profile.duration == 180
     assert float(_state(hass, SPA).state) == 45
-    await _refresh(hass, init_integration)
+    await async_refresh(hass, init_integration)
     assert float(_state(hass, SPA).state) == 45
     assert float(_state(hass, SPA2).state) == 180
 
     # The next session runs that long.
     devices["generic"].panel.power(True)
     cloud.advance(60)
-    await _refresh(hass, init_integration)
+    await async_refresh(hass, init_integration)
     assert float(_state(hass, SPA).state) == 45
 
 
@@ -126,7 +123,7 @@ async def test_running_session_duration(
     generic = devices["generic"]
     generic.panel.power(True)
     cloud.advance(10 * 60 + 30)
-    await _refresh(hass, init_integration)
+    await async_refresh(hass, init_integration)
     assert float(_state(hass, SPA).state) == 180
 
     await _set(hass, SPA, 240)
@@ -137,11 +134,11 @@ async def test_running_session_duration(
     assert generic.cabins["C1"].profile.duration == 180
     assert float(_state(hass, SPA).state) == 240
     cloud.advance(120)
-    await _refresh(hass, init_integration)
+    await async_refresh(hass, init_integration)
     assert float(_state(hass, SPA).state) == 240
 
     generic.panel.power(False)
-    await _refresh(hass, init_integration)
+    await async_refresh(hass, init_integration)
     assert float(_state(hass, SPA).state) == 180
 
 
@@ -152,7 +149,7 @@ async def test_range_follows_max_on_time(
 ) -> None:
     """The upper bound is the panel's maxOnTime; beyond it nothing is sent."""
     devices["generic"].panel.set_settings(max_on_time=120)
-    await _refresh(hass, init_integration)
+    await async_refresh(hass, init_integration)
     assert _state(hass, SPA).attributes[ATTR_MAX] == 120
     for bad in (0, 121):
         with pytest.raises(ServiceValidationError):
@@ -169,14 +166,14 @@ async def test_malformed_values(
     reported = devices["generic"].shadows["C1"].reported
     reported["profiles"]["0"]["duration"] = "long"
     reported["settings"]["maxOnTime"] = "forever"
-    await _refresh(hass, init_integration)
+    await async_refresh(hass, init_integration)
     state = _state(hass, SPA)
     assert state.state == STATE_UNKNOWN
     assert state.attributes[ATTR_MAX] == 360
 
     reported["activeProfile"] = None
     del reported["settings"]
-    await _refresh(hass, init_integration)
+    await async_refresh(hass, init_integration)
     assert _state(hass, SPA).state == STATE_UNKNOWN
 
     # Still settable: the sauna knows its profile even when we do not.
@@ -195,11 +192,11 @@ async def test_session_without_timing_is_unknown(
     generic.panel.power(True)
     data = generic.latest_telemetry["C1"].data
     del data["remainingTime"]
-    await _refresh(hass, init_integration)
+    await async_full_refresh(hass, init_integration)
     assert _state(hass, SPA).state == STATE_UNKNOWN
 
     del data["onTime"]
-    await _refresh(hass, init_integration)
+    await async_full_refresh(hass, init_integration)
     await _set(hass, SPA, 90)
     session = generic.cabins["C1"].session
     assert session is not None
@@ -274,7 +271,7 @@ async def test_offline_unavailable(
 ) -> None:
     """An offline controller's numbers are unavailable; the range stays sane."""
     cloud.faults.offline("generic-0003")
-    await _refresh(hass, init_integration)
+    await async_refresh(hass, init_integration)
     state = _state(hass, SPA)
     assert state.state == STATE_UNAVAILABLE
     assert state.attributes[ATTR_MAX] == 360
@@ -285,9 +282,7 @@ async def test_removed_device_unavailable(
     cloud: HarviaCloud,
     init_integration: MockConfigEntry,
 ) -> None:
-    """A controller that left the account: unavailable, with the default range."""
+    """A controller that left the account: its entity is gone with its device."""
     cloud.remove_device("generic-0003")
-    await _refresh(hass, init_integration)
-    state = _state(hass, SPA)
-    assert state.state == STATE_UNAVAILABLE
-    assert state.attributes[ATTR_MAX] == 360
+    await async_refresh(hass, init_integration)
+    assert hass.states.get(SPA) is None

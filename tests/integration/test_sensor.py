@@ -18,6 +18,8 @@ from syrupy.assertion import SnapshotAssertion
 
 from harvia_simulator import Account, HarviaCloud, SimDevice
 
+from .conftest import async_full_refresh, async_refresh
+
 TEMPERATURE = "sensor.home_sauna_temperature"
 HUMIDITY = "sensor.home_sauna_humidity"
 TIME_TO_TARGET = "sensor.home_sauna_time_to_target_temperature"
@@ -36,11 +38,6 @@ def only_sensor() -> Generator[None]:
     """Set up the sensor platform alone."""
     with patch("custom_components.harvia.PLATFORMS", [Platform.SENSOR]):
         yield
-
-
-async def _refresh(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    await entry.runtime_data.async_refresh()
-    await hass.async_block_till_done()
 
 
 def _state(hass: HomeAssistant, entity_id: str) -> str:
@@ -140,7 +137,7 @@ async def test_session_values(
 
     fenix.panel.power(True)
     cloud.advance(10 * 60)
-    await _refresh(hass, init_integration)
+    await async_refresh(hass, init_integration)
     assert _number(hass, TEMPERATURE) > start_temperature + 10
     assert _number(hass, HUMIDITY) < 45
     assert _number(hass, TIME_TO_TARGET) > 0
@@ -150,7 +147,7 @@ async def test_session_values(
     assert _number(hass, OPERATING) > operating
 
     cloud.advance(60 * 60)
-    await _refresh(hass, init_integration)
+    await async_refresh(hass, init_integration)
     assert _number(hass, TEMPERATURE) == pytest.approx(
         cabin.profile.target_temp, abs=1.5
     )
@@ -179,7 +176,7 @@ async def test_sauna_sensor(
     assert _state(hass, SENSOR_TEMPERATURE) == STATE_UNKNOWN
     devices["sensor"].panel.power(True)  # the stove of its cabin
     cloud.advance(40 * 60)
-    await _refresh(hass, init_integration)
+    await async_refresh(hass, init_integration)
     assert _number(hass, SENSOR_TEMPERATURE) > 40
     assert 0 <= _number(hass, SENSOR_HUMIDITY) <= 100
 
@@ -198,7 +195,7 @@ async def test_malformed_values_unknown(
     del data["remainingTime"]
     data["totalSessions"] = None
     data["totalBathingHours"] = [1, 2]
-    await _refresh(hass, init_integration)
+    await async_full_refresh(hass, init_integration)
     for entity_id in (TEMPERATURE, HUMIDITY, TIME_TO_TARGET, REMAINING, SESSIONS):
         assert _state(hass, entity_id) == STATE_UNKNOWN, entity_id
     assert _state(hass, BATHING) == STATE_UNKNOWN
@@ -225,11 +222,11 @@ async def test_offline_unavailable(
 ) -> None:
     """An offline sauna's sensors are unavailable until it returns."""
     cloud.faults.offline("fenix-dry-0001")
-    await _refresh(hass, init_integration)
+    await async_refresh(hass, init_integration)
     assert _state(hass, TEMPERATURE) == STATE_UNAVAILABLE
     assert _state(hass, "sensor.spa_temperature") != STATE_UNAVAILABLE
     cloud.faults.offline("fenix-dry-0001", offline=False)
-    await _refresh(hass, init_integration)
+    await async_refresh(hass, init_integration)
     assert _state(hass, TEMPERATURE) != STATE_UNAVAILABLE
 
 
@@ -241,6 +238,6 @@ async def test_new_device_adds_sensors(
 ) -> None:
     """A device added to the account later gets its sensors on the next refresh."""
     cloud.add_device(account, "fenix", name="Cottage", device_id="fenix-new-0005")
-    await _refresh(hass, init_integration)
+    await async_refresh(hass, init_integration)
     assert _number(hass, "sensor.cottage_temperature") > 0
     assert _number(hass, "sensor.cottage_sessions") > 0

@@ -29,6 +29,8 @@ from syrupy.assertion import SnapshotAssertion
 from custom_components.harvia.const import DOMAIN
 from harvia_simulator import Account, HarviaCloud, SimDevice
 
+from .conftest import async_full_refresh, async_refresh
+
 FENIX_LIGHT = "switch.home_sauna_light"
 FENIX_FAN = "switch.home_sauna_fan"
 SPA_STEAMER = "switch.spa_steamer"
@@ -43,11 +45,6 @@ def only_switch() -> Generator[None]:
     """Set up the switch platform alone."""
     with patch("custom_components.harvia.PLATFORMS", [Platform.SWITCH]):
         yield
-
-
-async def _refresh(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    await entry.runtime_data.async_refresh()
-    await hass.async_block_till_done()
 
 
 async def _switch(hass: HomeAssistant, service: str, entity_id: str) -> None:
@@ -133,13 +130,13 @@ async def test_light_on_and_off(
     # Shown at once, before the cloud reports it.
     assert _state(hass, FENIX_LIGHT) == STATE_ON
     assert cloud.request_counts[REST_COMMAND] == sent + 1
-    await _refresh(hass, init_integration)
+    await async_refresh(hass, init_integration)
     assert _state(hass, FENIX_LIGHT) == STATE_ON
 
     await _switch(hass, SERVICE_TURN_OFF, FENIX_LIGHT)
     assert _light(fenix) is False
     assert _state(hass, FENIX_LIGHT) == STATE_OFF
-    await _refresh(hass, init_integration)
+    await async_refresh(hass, init_integration)
     assert _state(hass, FENIX_LIGHT) == STATE_OFF
 
 
@@ -153,13 +150,13 @@ async def test_fan_of_one_cabin(
     await _switch(hass, SERVICE_TURN_ON, SPA2_FAN)
     assert _fan(generic, "C2") is True
     assert _fan(generic, "C1") is False
-    await _refresh(hass, init_integration)
+    await async_refresh(hass, init_integration)
     assert _state(hass, SPA2_FAN) == STATE_ON
     assert _state(hass, SPA_FAN) == STATE_OFF
 
     await _switch(hass, SERVICE_TURN_OFF, SPA2_FAN)
     assert _fan(generic, "C2") is False
-    await _refresh(hass, init_integration)
+    await async_refresh(hass, init_integration)
     assert _state(hass, SPA2_FAN) == STATE_OFF
 
 
@@ -172,7 +169,7 @@ async def test_steamer(
     """The steamer is switched with the STEAMER command (over GraphQL)."""
     generic = devices["generic"]
     generic.panel.power(True)
-    await _refresh(hass, init_integration)
+    await async_refresh(hass, init_integration)
     assert _state(hass, SPA_STEAMER) == STATE_OFF
     sent = cloud.request_counts[GRAPHQL_COMMAND]
 
@@ -181,12 +178,12 @@ async def test_steamer(
     assert _steaming(generic) is True
     assert _state(hass, SPA_STEAMER) == STATE_ON
     cloud.advance(60)
-    await _refresh(hass, init_integration)
+    await async_refresh(hass, init_integration)
     assert _state(hass, SPA_STEAMER) == STATE_ON
 
     await _switch(hass, SERVICE_TURN_OFF, SPA_STEAMER)
     assert _steaming(generic) is False
-    await _refresh(hass, init_integration)
+    await async_refresh(hass, init_integration)
     assert _state(hass, SPA_STEAMER) == STATE_OFF
 
 
@@ -199,10 +196,10 @@ async def test_panel_change_followed(
     await _switch(hass, SERVICE_TURN_ON, FENIX_FAN)
     assert _state(hass, FENIX_FAN) == STATE_ON
     devices["fenix"].panel.set_fan(False)
-    await _refresh(hass, init_integration)
+    await async_refresh(hass, init_integration)
     assert _state(hass, FENIX_FAN) == STATE_OFF
     devices["fenix"].panel.set_light(True)
-    await _refresh(hass, init_integration)
+    await async_refresh(hass, init_integration)
     assert _state(hass, FENIX_LIGHT) == STATE_ON
 
 
@@ -309,7 +306,7 @@ async def test_malformed_output_state_is_unknown(
     telemetry: dict[str, Any] = fenix.latest_telemetry["C1"].data
     telemetry["lightOn"] = [1]
     del telemetry["fanOn"]
-    await _refresh(hass, init_integration)
+    await async_full_refresh(hass, init_integration)
     assert _state(hass, FENIX_LIGHT) == STATE_UNKNOWN
     assert _state(hass, FENIX_FAN) == STATE_UNKNOWN
 
@@ -321,10 +318,10 @@ async def test_offline_unavailable(
 ) -> None:
     """An offline sauna's switches are unavailable until it returns."""
     cloud.faults.offline("fenix-dry-0001")
-    await _refresh(hass, init_integration)
+    await async_refresh(hass, init_integration)
     assert _state(hass, FENIX_LIGHT) == STATE_UNAVAILABLE
     cloud.faults.offline("fenix-dry-0001", offline=False)
-    await _refresh(hass, init_integration)
+    await async_refresh(hass, init_integration)
     assert _state(hass, FENIX_LIGHT) == STATE_OFF
 
 
@@ -336,6 +333,6 @@ async def test_new_device_adds_switches(
 ) -> None:
     """A sauna added to the account later gets its switches on the next refresh."""
     cloud.add_device(account, "fenix", name="Cottage", device_id="fenix-new-0005")
-    await _refresh(hass, init_integration)
+    await async_refresh(hass, init_integration)
     assert _state(hass, "switch.cottage_light") == STATE_OFF
     assert _state(hass, "switch.cottage_fan") == STATE_OFF

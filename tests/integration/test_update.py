@@ -32,6 +32,7 @@ from homeassistant.const import (
 from homeassistant.core import HomeAssistant, State
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers.dispatcher import async_dispatcher_send
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -41,20 +42,22 @@ from pytest_homeassistant_custom_component.common import (
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.harvia.api import Device, OtaUpdate
+from custom_components.harvia.api import Device, OtaState, OtaUpdate
 from custom_components.harvia.const import DOMAIN
 from custom_components.harvia.update import (
     CATALOGUE_INTERVAL,
     CATALOGUE_RETRY_INTERVAL,
     INSTALL_TIMEOUT,
     PROGRESS_INTERVAL,
+    SIGNAL_OTA_STATE,
     HarviaUpdateEntity,
     is_newer,
     newest_update,
     parse_version,
 )
-from harvia_simulator import Account, HarviaCloud, SimDevice
+from harvia_simulator import Account, HarviaCloud, OtaPush, SimDevice
 from harvia_simulator.firmware import OTA_DURATION
+from harvia_simulator.shapes import ota_push_item
 
 from .conftest import EMAIL
 
@@ -557,3 +560,35 @@ def test_version_helpers() -> None:
     assert best is not None
     assert best.firmware_version == "1.10.0"
     assert newest_update([], device) is None
+
+
+async def test_progress_from_feed(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    cloud: HarviaCloud,
+) -> None:
+    """Progress records arriving by signal (the realtime feed) apply at once."""
+    signal = SIGNAL_OTA_STATE.format(init_integration.entry_id)
+
+    def forward(event: object) -> None:
+        if isinstance(event, OtaPush):
+            state = OtaState.from_dict(ota_push_item(event))
+            hass.loop.call_soon(async_dispatcher_send, hass, signal, state)
+
+    unsubscribe = cloud.subscribe(forward)
+    try:
+        await _install(hass)
+        cloud.advance(OTA_DURATION / 2)
+        await hass.async_block_till_done()
+        assert _state(hass, FENIX).attributes[ATTR_UPDATE_PERCENTAGE] == 50
+        # Another controller's record changes nothing here.
+        assert _state(hass, COMBI).attributes[ATTR_IN_PROGRESS] is False
+
+        cloud.advance(OTA_DURATION / 2)
+        await hass.async_block_till_done()
+    finally:
+        unsubscribe()
+    state = _state(hass, FENIX)
+    assert state.attributes[ATTR_IN_PROGRESS] is False
+    assert state.attributes[ATTR_INSTALLED_VERSION] == "1.14.2"
+    assert state.state == STATE_OFF
