@@ -7,6 +7,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.util import dt as dt_util
 
 from .api import (
     DEFAULT_ENDPOINTS_URL,
@@ -36,6 +37,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: HarviaConfigEntry) -> bo
         entry.data[CONF_USERNAME],
         entry.data[CONF_PASSWORD],
         endpoints_url=entry.data.get(CONF_ENDPOINTS_URL, DEFAULT_ENDPOINTS_URL),
+        time_func=_wall_clock,
     )
     try:
         await client.login()
@@ -67,6 +69,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: HarviaConfigEntry) -> bo
         client,
         on_event=coordinator.async_handle_push,
         on_status=coordinator.async_set_push_status,
+        time_func=hass.loop.time,
+        wall_time_func=_wall_clock,
     )
     coordinator.realtime = realtime
     # Follow devices added to or removed from the account.
@@ -77,6 +81,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: HarviaConfigEntry) -> bo
         hass, _async_listen(entry, realtime), f"{DOMAIN} realtime push"
     )
     return True
+
+
+def _wall_clock() -> float:
+    """Home Assistant's clock, for token expiry."""
+    return dt_util.utcnow().timestamp()
 
 
 async def _async_listen(entry: HarviaConfigEntry, realtime: HarviaRealtime) -> None:

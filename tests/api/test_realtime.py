@@ -381,7 +381,7 @@ async def test_malformed_messages_are_dropped(
     ):
         push.cloud.faults.malformed(fenix.device_id, kind, api)
         await push.server.flush()
-        await push.wait_until(lambda n=count: push.rt.stats.dropped == n)
+        await push.wait_until(dropped_equals(push, count))
     push.mark()
     push.cloud.faults.malformed(fenix.device_id, "unknown_type", api)
     # Wrong value types inside a valid object are the models' business:
@@ -406,10 +406,23 @@ async def test_malformed_messages_are_dropped(
     assert fenix.device_id not in caplog.text
 
 
+def dropped_equals(push: Push, count: int) -> Callable[[], bool]:
+    """A condition: exactly `count` messages dropped so far."""
+    return lambda: push.rt.stats.dropped == count
+
+
 def test_notice_parsers_reject_bad_payloads() -> None:
     """The parsers raise HarviaParseError for every unusable notice."""
+    bad_notices: tuple[Any, ...] = (
+        None,
+        [],
+        "x",
+        {"receiver": "d"},
+        {"item": None},
+        {"item": [1]},
+    )
     for parse in (parse_state_notice, parse_telemetry_notice, parse_ota_notice):
-        for bad in (None, [], "x", {"receiver": "d"}, {"item": None}, {"item": [1]}):
+        for bad in bad_notices:
             with pytest.raises(HarviaParseError):
                 parse(bad, "dev")
     with pytest.raises(HarviaParseError):

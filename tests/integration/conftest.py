@@ -24,6 +24,9 @@ from harvia_simulator import Account, HarviaCloud, SimDevice, SimulatorServer
 _SIMULATORS: dict[str, SimulatorServer] = {}
 _SIMULATORS_BY_URL: dict[str, SimulatorServer] = {}
 
+# State and OTA feeds on the device socket, telemetry on the data socket.
+FEEDS_PER_DEVICE = 3
+
 EMAIL = "owner@example.com"
 PASSWORD = "correct-horse-battery"
 
@@ -164,7 +167,17 @@ async def async_settle_push(hass: HomeAssistant, entry: MockConfigEntry) -> None
     for _ in range(2000):
         events = realtime.stats.events if realtime else 0
         quiet = quiet + 1 if events == seen else 0
-        subscribed = realtime is None or not realtime.running or realtime.connected
+        subscribed = (
+            realtime is None
+            or not realtime.running
+            or (
+                realtime.connected
+                # Every feed of every device acknowledged: a time jump now
+                # cannot outrun a pending start_ack.
+                and realtime.stats.active_subscriptions
+                == FEEDS_PER_DEVICE * len(realtime.device_ids)
+            )
+        )
         if quiet >= 10 and subscribed:
             break
         seen = events

@@ -97,6 +97,11 @@ class HarviaClient:
     # -- session ---------------------------------------------------------------
 
     @property
+    def session(self) -> aiohttp.ClientSession:
+        """The HTTP session every call (and the realtime client) uses."""
+        return self._session
+
+    @property
     def logged_in(self) -> bool:
         """Whether a login has succeeded."""
         return self._auth is not None and self._auth.id_token is not None

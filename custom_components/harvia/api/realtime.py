@@ -832,7 +832,7 @@ class HarviaRealtime:
     ) -> None:
         """Set up; nothing connects before :meth:`run`."""
         self.client = client
-        self.session = session if session is not None else client._session
+        self.session = session if session is not None else client.session
         self._on_event = on_event
         self._on_status = on_status
         self.time = time_func
