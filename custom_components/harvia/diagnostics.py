@@ -175,6 +175,12 @@ def _connection(coordinator: HarviaCoordinator) -> dict[str, Any]:
             }
             for (device_id, cabin_id), pending in coordinator.pending_profiles.items()
         ],
+        "push": {
+            "connected": coordinator.push_connected,
+            "realtime": (
+                coordinator.realtime.diagnostics() if coordinator.realtime else None
+            ),
+        },
     }
 
 

@@ -9,6 +9,7 @@ controller reports the new firmware version (or gives up after a while).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -41,7 +42,7 @@ from .api import (
     OtaStatus,
     OtaUpdate,
 )
-from .const import DOMAIN, LOGGER
+from .const import DOMAIN, LOGGER, SIGNAL_OTA_STATE
 from .coordinator import DeviceData, HarviaConfigEntry, HarviaCoordinator
 from .entity import controller_device_info
 from .errors import cloud_action
@@ -56,10 +57,6 @@ CATALOGUE_RETRY_INTERVAL: Final = timedelta(minutes=30)
 PROGRESS_INTERVAL: Final = timedelta(seconds=15)
 # An install that has not finished after this is given up on.
 INSTALL_TIMEOUT: Final = timedelta(minutes=30)
-
-# Dispatcher signal (format with the config entry id) carrying an OtaState, for
-# the realtime OTA feed: the entities apply it like a polled progress record.
-SIGNAL_OTA_STATE: Final = f"{DOMAIN}_ota_state_{{}}"
 
 type CatalogueKey = tuple[str, str | None]
 
@@ -213,6 +210,9 @@ async def async_setup_entry(
     known: set[str] = set()
 
     def _add_new() -> None:
+        # A controller that left the account left the registry too (with its
+        # entity); should it come back, it gets a new entity.
+        known.intersection_update(coordinator.data)
         new: list[HarviaUpdateEntity] = []
         for device_id in coordinator.data:
             if device_id not in known:
@@ -223,7 +223,7 @@ async def async_setup_entry(
         async_add_entities(new)
         if not catalogue.wanted_keys() <= catalogue.attempted:
             # A device of a type not seen before: read its catalogue now.
-            entry.async_create_background_task(
+            entry.async_create_task(
                 hass, catalogue.async_refresh(), f"{DOMAIN} firmware catalogue"
             )
 
@@ -265,6 +265,7 @@ class HarviaUpdateEntity(CoordinatorEntity[HarviaCoordinator], UpdateEntity):
         self._attr_device_info = controller_device_info(coordinator.data[device_id])
         self._install: _Install | None = None
         self._unsub_progress: Callable[[], None] | None = None
+        self._poll_task: asyncio.Task[None] | None = None
 
     async def async_added_to_hass(self) -> None:
         """Follow the firmware catalogue too; stop polling progress on removal."""
@@ -272,7 +273,7 @@ class HarviaUpdateEntity(CoordinatorEntity[HarviaCoordinator], UpdateEntity):
         self.async_on_remove(
             self.catalogue.async_add_listener(self._handle_coordinator_update)
         )
-        self.async_on_remove(self._stop_progress_poll)
+        self.async_on_remove(self._async_cancel_polling)
         self.async_on_remove(
             async_dispatcher_connect(
                 self.hass,
@@ -409,13 +410,22 @@ class HarviaUpdateEntity(CoordinatorEntity[HarviaCoordinator], UpdateEntity):
         self._stop_progress_poll()
         self._unsub_progress = async_track_time_interval(
             self.hass,
-            self._async_poll_progress,
+            self._async_progress_tick,
             PROGRESS_INTERVAL,
             name=f"{DOMAIN} firmware progress",
             cancel_on_shutdown=True,
         )
 
-    async def _async_poll_progress(self, _now: datetime | None = None) -> None:
+    @callback
+    def _async_progress_tick(self, _now: datetime) -> None:
+        """Read the progress, unless the previous read still waits for the cloud."""
+        if self._poll_task is not None and not self._poll_task.done():
+            return
+        self._poll_task = self.coordinator.config_entry.async_create_background_task(
+            self.hass, self._async_poll_progress(), f"{DOMAIN} firmware progress"
+        )
+
+    async def _async_poll_progress(self) -> None:
         """Read the running install's progress from the cloud."""
         if (install := self._install) is None:
             return
@@ -487,6 +497,14 @@ class HarviaUpdateEntity(CoordinatorEntity[HarviaCoordinator], UpdateEntity):
     def _async_finish_install(self) -> None:
         self._install = None
         self._stop_progress_poll()
+
+    @callback
+    def _async_cancel_polling(self) -> None:
+        """On removal: no more timer, and no read left running."""
+        self._stop_progress_poll()
+        if self._poll_task is not None:
+            self._poll_task.cancel()
+            self._poll_task = None
 
     @callback
     def _stop_progress_poll(self) -> None:

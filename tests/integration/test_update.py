@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Generator
 from datetime import timedelta
 import logging
@@ -26,40 +27,35 @@ from homeassistant.const import (
     ATTR_SUPPORTED_FEATURES,
     STATE_OFF,
     STATE_ON,
-    STATE_UNAVAILABLE,
     Platform,
 )
 from homeassistant.core import HomeAssistant, State
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import entity_registry as er
-from homeassistant.helpers.dispatcher import async_dispatcher_send
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
-    async_fire_time_changed,
     snapshot_platform,
 )
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.harvia.api import Device, OtaState, OtaUpdate
+from custom_components.harvia.api import Device, OtaUpdate
 from custom_components.harvia.const import DOMAIN
 from custom_components.harvia.update import (
     CATALOGUE_INTERVAL,
     CATALOGUE_RETRY_INTERVAL,
     INSTALL_TIMEOUT,
     PROGRESS_INTERVAL,
-    SIGNAL_OTA_STATE,
     HarviaUpdateEntity,
     is_newer,
     newest_update,
     parse_version,
 )
-from harvia_simulator import Account, HarviaCloud, OtaPush, SimDevice
+from harvia_simulator import Account, HarviaCloud, SimDevice
 from harvia_simulator.firmware import OTA_DURATION
-from harvia_simulator.shapes import ota_push_item
 
-from .conftest import EMAIL
+from .conftest import EMAIL, async_poll, async_settle_push, async_wait_refresh
 
 FENIX = "update.home_sauna_firmware"
 COMBI = "update.steam_room_firmware"
@@ -92,6 +88,24 @@ def _entity(hass: HomeAssistant, entity_id: str) -> HarviaUpdateEntity:
 async def _setup(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
+    await async_settle_push(hass, entry)
+
+
+async def _stop_push(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Stop the realtime push: progress then comes from the poll alone."""
+    realtime = entry.runtime_data.realtime
+    assert realtime is not None
+    await realtime.close()
+    await hass.async_block_till_done()
+
+
+@pytest.fixture
+async def polled(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> MockConfigEntry:
+    """The integration set up, with its realtime push stopped."""
+    await _stop_push(hass, init_integration)
+    return init_integration
 
 
 async def _install(hass: HomeAssistant, entity_id: str = FENIX) -> None:
@@ -105,10 +119,16 @@ async def _tick(
     freezer: FrozenDateTimeFactory,
     delta: timedelta = PROGRESS_INTERVAL,
 ) -> None:
-    """Let Home Assistant's time pass (the progress poll and other timers run)."""
-    freezer.tick(delta)
-    async_fire_time_changed(hass)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    """Let Home Assistant's time pass and wait for the polls it causes."""
+    await async_poll(hass, freezer, delta)
+    # The progress poll runs as a background task, like the coordinators'.
+    while polls := [
+        task
+        for task in hass._background_tasks
+        if task.get_name().startswith(f"{DOMAIN} firmware") and not task.done()
+    ]:
+        await asyncio.gather(*polls, return_exceptions=True)
+        await async_wait_refresh(hass)
 
 
 async def test_snapshot(
@@ -152,7 +172,7 @@ async def test_release_notes(
 async def test_install(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
-    init_integration: MockConfigEntry,
+    polled: MockConfigEntry,
     cloud: HarviaCloud,
     devices: dict[str, SimDevice],
 ) -> None:
@@ -193,7 +213,7 @@ async def test_install(
 async def test_install_progress_read_fails(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
-    init_integration: MockConfigEntry,
+    polled: MockConfigEntry,
     cloud: HarviaCloud,
 ) -> None:
     """A failed progress read keeps the install going."""
@@ -213,7 +233,7 @@ async def test_install_progress_read_fails(
 async def test_install_cancelled(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
-    init_integration: MockConfigEntry,
+    polled: MockConfigEntry,
     cloud: HarviaCloud,
     devices: dict[str, SimDevice],
     caplog: pytest.LogCaptureFixture,
@@ -237,7 +257,7 @@ async def test_install_cancelled(
 async def test_install_timeout(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
-    init_integration: MockConfigEntry,
+    polled: MockConfigEntry,
     cloud: HarviaCloud,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -341,7 +361,7 @@ async def test_ota_refused(
 async def test_refused_later(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
-    init_integration: MockConfigEntry,
+    polled: MockConfigEntry,
     cloud: HarviaCloud,
 ) -> None:
     """The catalogue is read again rarely; a refusal then removes the install."""
@@ -367,7 +387,7 @@ async def test_refused_later(
 async def test_catalogue_connection_error(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
-    init_integration: MockConfigEntry,
+    polled: MockConfigEntry,
     cloud: HarviaCloud,
 ) -> None:
     """A network failure keeps the last catalogue and retries sooner."""
@@ -479,7 +499,7 @@ async def test_new_device(
         firmware="1.9.0",
     )
     await init_integration.runtime_data.async_refresh()
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await async_wait_refresh(hass)
     state = _state(hass, "update.cottage_sauna_firmware")
     assert state.state == STATE_ON
     assert state.attributes[ATTR_LATEST_VERSION] == "1.9.4"
@@ -488,12 +508,12 @@ async def test_new_device(
 async def test_unload_during_install(
     hass: HomeAssistant,
     freezer: FrozenDateTimeFactory,
-    init_integration: MockConfigEntry,
+    polled: MockConfigEntry,
     cloud: HarviaCloud,
 ) -> None:
     """Unloading stops the progress poll (no timer is left behind)."""
     await _install(hass)
-    assert await hass.config_entries.async_unload(init_integration.entry_id)
+    assert await hass.config_entries.async_unload(polled.entry_id)
     await hass.async_block_till_done()
     reads = cloud.request_counts[OTA_STATES]
     await _tick(hass, freezer)
@@ -504,14 +524,22 @@ async def test_device_removed(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
     cloud: HarviaCloud,
+    account: Account,
     devices: dict[str, SimDevice],
+    entity_registry: er.EntityRegistry,
 ) -> None:
-    """A controller that left the account: its entity becomes unavailable."""
+    """A controller that left the account loses its entity; back, it gets one."""
     cloud.remove_device(devices["fenix"].device_id)
     await init_integration.runtime_data.async_refresh()
     await hass.async_block_till_done()
-    assert _state(hass, FENIX).state == STATE_UNAVAILABLE
+    assert hass.states.get(FENIX) is None
+    assert entity_registry.async_get(FENIX) is None
     assert _state(hass, COMBI).state == STATE_ON
+
+    cloud.add_device(account, "fenix", name="Home Sauna", device_id="fenix-dry-0001")
+    await init_integration.runtime_data.async_refresh()
+    await hass.async_block_till_done()
+    assert _state(hass, FENIX).state == STATE_ON
 
 
 def _ota(version: str | None, **fields: Any) -> OtaUpdate:
@@ -562,33 +590,25 @@ def test_version_helpers() -> None:
     assert newest_update([], device) is None
 
 
-async def test_progress_from_feed(
+async def test_install_by_push(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
     cloud: HarviaCloud,
 ) -> None:
-    """Progress records arriving by signal (the realtime feed) apply at once."""
-    signal = SIGNAL_OTA_STATE.format(init_integration.entry_id)
+    """With push, progress and the new version arrive without any poll."""
+    await _install(hass)
+    reads = cloud.request_counts[OTA_STATES]
+    cloud.advance(OTA_DURATION / 2)
+    await async_settle_push(hass, init_integration)
+    assert _state(hass, FENIX).attributes[ATTR_UPDATE_PERCENTAGE] == 50
+    # Another controller's progress record changes nothing here.
+    assert _state(hass, COMBI).attributes[ATTR_IN_PROGRESS] is False
 
-    def forward(event: object) -> None:
-        if isinstance(event, OtaPush):
-            state = OtaState.from_dict(ota_push_item(event))
-            hass.loop.call_soon(async_dispatcher_send, hass, signal, state)
-
-    unsubscribe = cloud.subscribe(forward)
-    try:
-        await _install(hass)
-        cloud.advance(OTA_DURATION / 2)
-        await hass.async_block_till_done()
-        assert _state(hass, FENIX).attributes[ATTR_UPDATE_PERCENTAGE] == 50
-        # Another controller's record changes nothing here.
-        assert _state(hass, COMBI).attributes[ATTR_IN_PROGRESS] is False
-
-        cloud.advance(OTA_DURATION / 2)
-        await hass.async_block_till_done()
-    finally:
-        unsubscribe()
+    cloud.advance(OTA_DURATION / 2)
+    await async_settle_push(hass, init_integration)
+    await hass.async_block_till_done()
     state = _state(hass, FENIX)
     assert state.attributes[ATTR_IN_PROGRESS] is False
     assert state.attributes[ATTR_INSTALLED_VERSION] == "1.14.2"
     assert state.state == STATE_OFF
+    assert cloud.request_counts[OTA_STATES] == reads
