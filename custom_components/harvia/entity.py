@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Protocol
 
 from homeassistant.core import callback
 from homeassistant.helpers.device_registry import (
@@ -14,7 +15,7 @@ from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .api import CabinStatus, Device
+from .api import CabinStatus, CommandType, Device
 from .const import DOMAIN, MANUFACTURER
 from .coordinator import (
     CLASSIC,
@@ -64,6 +65,27 @@ def cabin_device_info(device: Device, cabin: CabinData) -> DeviceInfo:
 def is_heater_cabin(_: DeviceData, cabin: CabinData) -> bool:
     """A cabin with a heater (not the SaunaSensor's classic shadow)."""
     return cabin.cabin_id != CLASSIC
+
+
+class CommandDescription(Protocol):
+    """An entity description whose entity sends one command type."""
+
+    @property
+    def command(self) -> CommandType:
+        """The command the entity sends."""
+
+    @property
+    def exists_fn(self) -> Callable[[DeviceData, CabinData], bool]:
+        """Where the entity applies."""
+
+
+def command_entity_exists(
+    description: CommandDescription, data: DeviceData, cabin: CabinData
+) -> bool:
+    """Where the description applies and the device type accepts its command."""
+    return description.exists_fn(data, cabin) and data.device.capabilities.supports(
+        description.command
+    )
 
 
 def async_add_cabin_entities[D: EntityDescription](

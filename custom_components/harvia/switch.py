@@ -12,7 +12,12 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import CabinStatus, CommandType, optimistic
 from .coordinator import CabinData, DeviceData, HarviaConfigEntry, HarviaCoordinator
-from .entity import HarviaEntity, async_add_cabin_entities, is_heater_cabin
+from .entity import (
+    HarviaEntity,
+    async_add_cabin_entities,
+    command_entity_exists,
+    is_heater_cabin,
+)
 from .errors import cloud_action
 
 # Commands are serialized by the cloud; never send two at once.
@@ -55,22 +60,15 @@ SWITCHES: tuple[HarviaSwitchEntityDescription, ...] = (
 )
 
 
-def _exists(
-    description: HarviaSwitchEntityDescription, data: DeviceData, cabin: CabinData
-) -> bool:
-    """Where the description applies and the device type accepts the command."""
-    return description.exists_fn(data, cabin) and data.device.capabilities.supports(
-        description.command
-    )
-
-
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: HarviaConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Set up switches for every cabin, and for cabins that appear later."""
-    async_add_cabin_entities(entry, async_add_entities, SWITCHES, HarviaSwitch, _exists)
+    async_add_cabin_entities(
+        entry, async_add_entities, SWITCHES, HarviaSwitch, command_entity_exists
+    )
 
 
 class HarviaSwitch(HarviaEntity, SwitchEntity):

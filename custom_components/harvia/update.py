@@ -3,8 +3,9 @@
 The cloud's firmware catalogue (``otaUpdatesList``) changes rarely, so it is read
 at setup and then every few hours by a small coordinator of its own, shared by
 the account's controllers. An install is started with ``devicesOtaUpdatesStart``;
-while it runs the entity polls ``otaUpdatesStatesList`` for its progress until the
-controller reports the new firmware version (or gives up after a while).
+while it runs the entity polls ``otaUpdatesStatesList`` for its progress (and
+takes the realtime OTA feed's records too) until the controller reports the new
+firmware version, or gives up after a while.
 """
 
 from __future__ import annotations
@@ -57,6 +58,9 @@ CATALOGUE_RETRY_INTERVAL: Final = timedelta(minutes=30)
 PROGRESS_INTERVAL: Final = timedelta(seconds=15)
 # An install that has not finished after this is given up on.
 INSTALL_TIMEOUT: Final = timedelta(minutes=30)
+# After the cloud reports an install done, how often the device state is read
+# until it shows the new version.
+DONE_REFRESH: Final = timedelta(minutes=1)
 
 type CatalogueKey = tuple[str, str | None]
 
@@ -241,6 +245,8 @@ class _Install:
     progress: int | None = None
     # The cloud reported it running: a later DONE/CANCELLED without a version is ours.
     seen_running: bool = False
+    # When the device state was last read for the new version, after DONE.
+    refreshed: datetime | None = None
 
 
 class HarviaUpdateEntity(CoordinatorEntity[HarviaCoordinator], UpdateEntity):
@@ -452,7 +458,7 @@ class HarviaUpdateEntity(CoordinatorEntity[HarviaCoordinator], UpdateEntity):
 
     @callback
     def async_handle_ota_state(self, state: OtaState) -> None:
-        """Apply a progress record of this controller (polled, or pushed later)."""
+        """Apply a progress record (polled, or pushed through SIGNAL_OTA_STATE)."""
         if (
             state.device_id != self.device_id
             or (install := self._install) is None
@@ -465,13 +471,17 @@ class HarviaUpdateEntity(CoordinatorEntity[HarviaCoordinator], UpdateEntity):
                 install.progress = max(0, min(100, state.progress_percent))
         elif state.update_state == OtaStatus.DONE:
             install.progress = 100
-            # The controller reports its new version with its next state; the
-            # install ends when it does (see _handle_coordinator_update).
-            self.coordinator.config_entry.async_create_task(
-                self.hass,
-                self.coordinator.async_request_refresh(),
-                f"{DOMAIN} firmware installed",
-            )
+            # The controller reports its new version once it has restarted; the
+            # install ends when it does (see _handle_coordinator_update). Ask
+            # for it now and then, not on every progress record.
+            now = dt_util.utcnow()
+            if install.refreshed is None or now - install.refreshed >= DONE_REFRESH:
+                install.refreshed = now
+                self.coordinator.config_entry.async_create_task(
+                    self.hass,
+                    self.coordinator.async_request_refresh(),
+                    f"{DOMAIN} firmware installed",
+                )
         elif state.update_state == OtaStatus.CANCELLED:
             LOGGER.warning(
                 "The firmware update of %s to %s was cancelled",
