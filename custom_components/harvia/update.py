@@ -25,6 +25,7 @@ from homeassistant.components.update import (
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.event import async_track_time_interval
@@ -403,9 +404,10 @@ class HarviaUpdateEntity(CoordinatorEntity[HarviaCoordinator], UpdateEntity):
             raise HomeAssistantError(
                 translation_domain=DOMAIN, translation_key="update_not_started"
             )
+        ir.async_delete_issue(self.hass, DOMAIN, self._timeout_issue_id)
         LOGGER.info(
             "Firmware update of %s to %s started",
-            self.device_id,
+            self._device_name,
             offered.firmware_version,
         )
         self._install = _Install(
@@ -439,9 +441,22 @@ class HarviaUpdateEntity(CoordinatorEntity[HarviaCoordinator], UpdateEntity):
             LOGGER.warning(
                 "The firmware update of %s to %s did not finish within %s; "
                 "check the sauna's control panel",
-                self.device_id,
+                self._device_name,
                 install.version,
                 INSTALL_TIMEOUT,
+            )
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                self._timeout_issue_id,
+                is_fixable=False,
+                is_persistent=False,
+                severity=ir.IssueSeverity.WARNING,
+                translation_key="update_timeout",
+                translation_placeholders={
+                    "device": self._device_name,
+                    "version": install.version,
+                },
             )
             self._async_finish_install()
             self.async_write_ha_state()
@@ -485,11 +500,20 @@ class HarviaUpdateEntity(CoordinatorEntity[HarviaCoordinator], UpdateEntity):
         elif state.update_state == OtaStatus.CANCELLED:
             LOGGER.warning(
                 "The firmware update of %s to %s was cancelled",
-                self.device_id,
+                self._device_name,
                 install.version,
             )
             self._async_finish_install()
         self.async_write_ha_state()
+
+    @property
+    def _device_name(self) -> str:
+        """The controller's name for messages (never its id or serial)."""
+        return str((self.device_info or {}).get("name") or "the sauna")
+
+    @property
+    def _timeout_issue_id(self) -> str:
+        return f"update_timeout_{self.device_id}"
 
     def _reached(self, install: _Install) -> bool:
         """Whether the controller reports the version being installed (or later)."""

@@ -31,7 +31,7 @@ from homeassistant.const import (
 )
 from homeassistant.core import HomeAssistant, State
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -274,10 +274,23 @@ async def test_install_timeout(
     assert state.attributes[ATTR_INSTALLED_VERSION] == "1.12.0"
     assert state.state == STATE_ON
     assert "did not finish within" in caplog.text
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, "update_timeout_fenix-dry-0001")
+    assert issue is not None
+    assert issue.translation_placeholders == {
+        "device": "Home Sauna",
+        "version": "1.14.2",
+    }
 
     reads = cloud.request_counts[OTA_STATES]
     await _tick(hass, freezer)
     assert cloud.request_counts[OTA_STATES] == reads
+
+    # Trying again (the stuck update cancelled at the panel) clears the notice.
+    await polled.runtime_data.client.cancel_ota("fenix-dry-0001")
+    await _install(hass)
+    assert not ir.async_get(hass).async_get_issue(
+        DOMAIN, "update_timeout_fenix-dry-0001"
+    )
 
 
 async def test_nothing_newer(
