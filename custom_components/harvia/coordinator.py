@@ -281,7 +281,9 @@ class HarviaCoordinator(DataUpdateCoordinator[dict[str, DeviceData]]):
             if self._push_was_lost:
                 LOGGER.info("Harvia push updates are back; polling relaxes")
             # What changed before the subscriptions stood was not pushed.
-            self.hass.async_create_task(self.async_refresh_all())
+            self.config_entry.async_create_task(
+                self.hass, self.async_refresh_all(), f"{DOMAIN} catch-up poll"
+            )
         else:
             self.update_interval = SCAN_INTERVAL
             self._push_was_lost = True
@@ -290,7 +292,9 @@ class HarviaCoordinator(DataUpdateCoordinator[dict[str, DeviceData]]):
                 SCAN_INTERVAL,
             )
             # Catch up on what the push would have said, on the normal pace.
-            self.hass.async_create_task(self.async_request_refresh())
+            self.config_entry.async_create_task(
+                self.hass, self.async_request_refresh(), f"{DOMAIN} poll"
+            )
         self.async_update_listeners()
 
     def _previous_cabin(self, device_id: str, cabin_id: str) -> CabinData | None:
@@ -338,9 +342,20 @@ class HarviaCoordinator(DataUpdateCoordinator[dict[str, DeviceData]]):
                 if pending.queued is not None and pending.queued != pending.profile:
                     self.config_entry.async_create_background_task(
                         self.hass,
-                        self.async_set_profile(key[0], key[1], pending.queued),
+                        self._async_send_queued_profile(key, pending.queued),
                         f"{DOMAIN} queued profile change",
                     )
+
+    async def _async_send_queued_profile(
+        self, key: tuple[str, str], profile: int
+    ) -> None:
+        """Send the profile change that waited for the previous one to land."""
+        try:
+            await self.async_set_profile(key[0], key[1], profile)
+        except HarviaError as err:
+            # Nobody waits for this call any more: say it in the log.
+            LOGGER.warning("Could not change the sauna's profile: %s", err)
+            self.async_update_listeners()
 
     async def async_set_profile(
         self, device_id: str, cabin_id: str, profile: int

@@ -331,3 +331,24 @@ async def test_device_offline_unavailable(
     async_fire_time_changed(hass)
     await async_refresh(hass, init_integration)
     assert _state(hass, FENIX).state == HVACMode.OFF
+
+
+async def test_queued_preset_failure_is_logged(
+    hass: HomeAssistant,
+    cloud: HarviaCloud,
+    init_integration: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The held-back profile change fails later: logged, the panel's profile shown."""
+    presets = _state(hass, FENIX).attributes["preset_modes"]
+    await _call(hass, SERVICE_SET_PRESET_MODE, FENIX, **{ATTR_PRESET_MODE: presets[1]})
+    await _call(hass, SERVICE_SET_PRESET_MODE, FENIX, **{ATTR_PRESET_MODE: presets[2]})
+    cloud.faults.set_route("PATCH /devices/profile", status=503)
+    cloud.advance(20)
+    await async_refresh(hass, init_integration)
+    await hass.async_block_till_done(wait_background_tasks=False)
+    for task in list(init_integration._background_tasks):
+        if task.get_name().endswith("queued profile change"):
+            await task
+    assert "Could not change the sauna's profile" in caplog.text
+    assert _state(hass, FENIX).attributes[ATTR_PRESET_MODE] == presets[1]
