@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
@@ -38,6 +38,14 @@ type HarviaConfigEntry = ConfigEntry[HarviaCoordinator]
 CLASSIC = "classic"
 # A panel applies a profile change 10-15 s after the write; give up waiting after this.
 PROFILE_APPLY_TIMEOUT = timedelta(seconds=60)
+
+
+class _Partial(TypedDict):
+    """A partial payload for CabinData.merged."""
+
+    reported: dict[str, Any] | None
+    telemetry: dict[str, Any] | None
+    connected: bool | None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -138,6 +146,7 @@ class HarviaCoordinator(DataUpdateCoordinator[dict[str, DeviceData]]):
         # Pushes sent before the subscriptions stood are lost: read all once.
         self._catch_up = True
         self.realtime: HarviaRealtime | None = None
+        self._merged_during_poll: list[tuple[str, str, _Partial]] | None = None
         self._push_was_lost = False
         self.polls = 0
 
@@ -153,6 +162,7 @@ class HarviaCoordinator(DataUpdateCoordinator[dict[str, DeviceData]]):
 
     async def _async_update_data(self) -> dict[str, DeviceData]:
         self.polls += 1
+        self._merged_during_poll = []
         try:
             devices = await self.client.get_devices()
             result: dict[str, DeviceData] = {}
@@ -168,6 +178,17 @@ class HarviaCoordinator(DataUpdateCoordinator[dict[str, DeviceData]]):
                 translation_key="update_failed",
                 translation_placeholders={"error": str(err)},
             ) from err
+        finally:
+            merged_during_poll, self._merged_during_poll = (
+                self._merged_during_poll,
+                None,
+            )
+        # What was pushed (or commanded) while the poll ran is newer than its reads.
+        for device_id, cabin_id, partial in merged_during_poll or ():
+            if (device_data := result.get(device_id)) and (
+                cabin := device_data.cabins.get(cabin_id)
+            ):
+                device_data.cabins[cabin_id] = cabin.merged(**partial)
         self._async_check_pending_profiles(result)
         self._catch_up = False
         if self.data:
@@ -316,12 +337,14 @@ class HarviaCoordinator(DataUpdateCoordinator[dict[str, DeviceData]]):
             return
         if (cabin := device.cabins.get(cabin_id)) is None:
             return
-        cabins = {
-            **device.cabins,
-            cabin_id: cabin.merged(
-                reported=reported, telemetry=telemetry, connected=connected
-            ),
+        partial: _Partial = {
+            "reported": reported,
+            "telemetry": telemetry,
+            "connected": connected,
         }
+        if self._merged_during_poll is not None:
+            self._merged_during_poll.append((device_id, cabin_id, partial))
+        cabins = {**device.cabins, cabin_id: cabin.merged(**partial)}
         self.data = {**self.data, device_id: replace(device, cabins=cabins)}
         self._async_check_pending_profiles(self.data)
         # Not async_set_updated_data: that would push the next poll back, and a

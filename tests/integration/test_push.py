@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -296,3 +297,26 @@ async def test_unload_with_open_sockets(
     await hass.async_block_till_done()
     assert init_integration.state is ConfigEntryState.NOT_LOADED
     assert not realtime.running
+
+
+async def test_push_during_poll_not_overwritten(
+    hass: HomeAssistant,
+    cloud: HarviaCloud,
+    devices: dict[str, SimDevice],
+    init_integration: MockConfigEntry,
+) -> None:
+    """A push that lands while a poll is under way wins over what it read."""
+    coordinator = init_integration.runtime_data
+    # Telemetry reads answer late: the poll reads the Fenix's state (off), then
+    # waits on the next device while the sauna is switched on at the panel.
+    cloud.faults.set_route("POST /graphql/data", latency=0.2, count=2)
+    reads = cloud.request_counts["GET /devices/state"]
+    poll = hass.async_create_task(coordinator.async_refresh_all())
+    while cloud.request_counts["GET /devices/state"] == reads:  # noqa: ASYNC110
+        await asyncio.sleep(0)
+    devices["fenix"].panel.power(True)
+    await async_settle_push(hass, init_integration)
+    assert _state(hass, FENIX).state == HVACMode.HEAT
+    await poll
+    await hass.async_block_till_done()
+    assert _state(hass, FENIX).state == HVACMode.HEAT
