@@ -18,7 +18,7 @@ from .api import (
 from .api.realtime import HarviaRealtime
 from .const import CONF_ENDPOINTS_URL, DOMAIN, LOGGER
 from .coordinator import HarviaConfigEntry, HarviaCoordinator
-from .entity import controller_device_info
+from .device_info import registry_identifiers
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
@@ -56,13 +56,6 @@ async def async_setup_entry(hass: HomeAssistant, entry: HarviaConfigEntry) -> bo
     await coordinator.async_config_entry_first_refresh()
     entry.runtime_data = coordinator
 
-    # Controllers first: cabins of a multi-cabin controller link to them.
-    device_registry = dr.async_get(hass)
-    for data in coordinator.data.values():
-        device_registry.async_get_or_create(
-            config_entry_id=entry.entry_id, **controller_device_info(data)
-        )
-
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
 
     realtime = HarviaRealtime(
@@ -90,12 +83,30 @@ def _wall_clock() -> float:
 
 async def _async_listen(entry: HarviaConfigEntry, realtime: HarviaRealtime) -> None:
     """Receive pushes until the entry unloads (which cancels this task)."""
+    coordinator = entry.runtime_data
     try:
-        await realtime.run(entry.runtime_data.data)
+        await realtime.run(coordinator.data)
     except HarviaAuthenticationError:
         LOGGER.warning("The Harvia cloud rejected the credentials for push updates")
-        entry.runtime_data.async_set_push_status(False)
-        entry.async_start_reauth(entry.runtime_data.hass)
+        coordinator.async_set_push_status(False)
+        entry.async_start_reauth(coordinator.hass)
+    except Exception:  # noqa: BLE001 - whatever ended it, polling must take over
+        # Never leave push marked healthy behind a dead listener.
+        LOGGER.exception("Harvia push updates stopped unexpectedly")
+        coordinator.async_set_push_status(False)
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: HarviaConfigEntry, device_entry: dr.DeviceEntry
+) -> bool:
+    """Let the user remove a device that is no longer on the account."""
+    current = set().union(
+        *(registry_identifiers(data) for data in entry.runtime_data.data.values())
+    )
+    return not any(
+        domain == DOMAIN and identifier in current
+        for domain, identifier in device_entry.identifiers
+    )
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: HarviaConfigEntry) -> bool:

@@ -17,11 +17,11 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .actions import cloud_action
 from .api import CommandType, optimistic
 from .const import DOMAIN
 from .coordinator import HarviaConfigEntry
 from .entity import HarviaEntity, async_add_cabin_entities, is_heater_cabin
-from .errors import cloud_action
 
 # Commands are serialized by the cloud; never send two at once.
 PARALLEL_UPDATES = 1
@@ -108,9 +108,9 @@ class HarviaClimate(HarviaEntity, ClimateEntity):
             | ClimateEntityFeature.TURN_ON
             | ClimateEntityFeature.TURN_OFF
         )
-        if self.cabin is not None and self.status.profiles:
+        if self.status.profiles:
             features |= ClimateEntityFeature.PRESET_MODE
-        if self.cabin is not None and self.status.has_steamer:
+        if self.status.has_steamer:
             features |= ClimateEntityFeature.TARGET_HUMIDITY
         return features
 
@@ -125,13 +125,17 @@ class HarviaClimate(HarviaEntity, ClimateEntity):
         return self.status.target_humidity
 
     @property
-    def hvac_mode(self) -> HVACMode:
+    def hvac_mode(self) -> HVACMode | None:
         """HEAT while a session runs or is scheduled to start."""
-        return HVACMode.HEAT if self.status.is_on else HVACMode.OFF
+        if (is_on := self.status.is_on) is None:
+            return None
+        return HVACMode.HEAT if is_on else HVACMode.OFF
 
     @property
-    def hvac_action(self) -> HVACAction:
+    def hvac_action(self) -> HVACAction | None:
         """Heating only in a running session; a scheduled wait is idle."""
+        if self.status.is_on is None:
+            return None
         if self.status.is_heating:
             return HVACAction.HEATING
         if self.status.is_waiting:
@@ -173,7 +177,7 @@ class HarviaClimate(HarviaEntity, ClimateEntity):
             raise ServiceValidationError(
                 translation_domain=DOMAIN, translation_key="remote_start_not_allowed"
             )
-        async with cloud_action(self.hass):
+        async with cloud_action(self.coordinator.config_entry):
             await self.coordinator.client.send_command(
                 self.device_id, self.shadow_id, CommandType.SAUNA, on
             )
@@ -185,7 +189,7 @@ class HarviaClimate(HarviaEntity, ClimateEntity):
         """Set the target temperature (and optionally start or stop)."""
         if (temperature := kwargs.get(ATTR_TEMPERATURE)) is not None:
             self._validate(temperature=float(temperature))
-            async with cloud_action(self.hass):
+            async with cloud_action(self.coordinator.config_entry):
                 await self.coordinator.client.set_target(
                     self.device_id, self.shadow_id, temperature=float(temperature)
                 )
@@ -200,7 +204,7 @@ class HarviaClimate(HarviaEntity, ClimateEntity):
     async def async_set_humidity(self, humidity: int) -> None:
         """Set the target humidity (combi heaters)."""
         self._validate(humidity=float(humidity))
-        async with cloud_action(self.hass):
+        async with cloud_action(self.coordinator.config_entry):
             await self.coordinator.client.set_target(
                 self.device_id, self.shadow_id, humidity=float(humidity)
             )
@@ -225,7 +229,7 @@ class HarviaClimate(HarviaEntity, ClimateEntity):
                     "presets": ", ".join(self.preset_modes or []),
                 },
             )
-        async with cloud_action(self.hass):
+        async with cloud_action(self.coordinator.config_entry):
             await self.coordinator.async_set_profile(
                 self.device_id, self.cabin_id, index
             )

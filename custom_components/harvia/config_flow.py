@@ -62,6 +62,9 @@ class HarviaConfigFlow(ConfigFlow, domain=DOMAIN):
         except HarviaError:
             LOGGER.exception("Unexpected error from the Harvia cloud")
             return None, {"base": "unknown"}
+        if client.user_id is None:
+            # Signed in, but the token names no account: nothing to tie the entry to.
+            return None, {"base": "unknown"}
         return client.user_id, {}
 
     def _schema(

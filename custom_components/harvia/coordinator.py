@@ -20,10 +20,12 @@ from .api import (
     HarviaAuthenticationError,
     HarviaClient,
     HarviaError,
+    HarviaNotFoundError,
     HarviaParseError,
     merge_payload,
 )
 from .api.realtime import (
+    TELEMETRY_FEED,
     HarviaRealtime,
     OtaEvent,
     RealtimeEvent,
@@ -31,6 +33,7 @@ from .api.realtime import (
     TelemetryEvent,
 )
 from .const import DOMAIN, LOGGER, PUSH_SAFETY_INTERVAL, SCAN_INTERVAL, SIGNAL_OTA_STATE
+from .device_info import controller_device_info, registry_identifiers
 
 type HarviaConfigEntry = ConfigEntry[HarviaCoordinator]
 
@@ -146,7 +149,10 @@ class HarviaCoordinator(DataUpdateCoordinator[dict[str, DeviceData]]):
         # Pushes sent before the subscriptions stood are lost: read all once.
         self._catch_up = True
         self.realtime: HarviaRealtime | None = None
-        self._merged_during_poll: list[tuple[str, str, _Partial]] | None = None
+        # Every merge is numbered; a poll re-applies those after its reads.
+        self._merge_mark = 0
+        self._merged_during_poll: list[tuple[int, str, str, _Partial]] | None = None
+        self._read_marks: dict[tuple[str, str], tuple[int, int]] = {}
         self._push_was_lost = False
         self.polls = 0
 
@@ -162,55 +168,81 @@ class HarviaCoordinator(DataUpdateCoordinator[dict[str, DeviceData]]):
 
     async def _async_update_data(self) -> dict[str, DeviceData]:
         self.polls += 1
+        # Taken at the start: a catch-up asked for during this poll waits for the next.
+        catch_up, self._catch_up = self._catch_up, False
         self._merged_during_poll = []
+        self._read_marks = {}
         try:
-            devices = await self.client.get_devices()
             result: dict[str, DeviceData] = {}
-            for device in devices:
-                result[device.device_id] = await self._async_fetch_device(device)
+            for device in await self.client.get_devices():
+                try:
+                    result[device.device_id] = await self._async_fetch_device(
+                        device, catch_up=catch_up
+                    )
+                except (HarviaNotFoundError, HarviaParseError) as err:
+                    # One device the cloud cannot answer for: keep what we had.
+                    LOGGER.debug("Keeping the last data of a %s (%s)", device.type, err)
+                    if self.data and device.device_id in self.data:
+                        result[device.device_id] = self.data[device.device_id]
         except HarviaAuthenticationError as err:
             raise ConfigEntryAuthFailed(
                 translation_domain=DOMAIN, translation_key="auth_failed"
             ) from err
         except HarviaError as err:
+            self._catch_up |= catch_up
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key="update_failed",
                 translation_placeholders={"error": str(err)},
             ) from err
         finally:
-            merged_during_poll, self._merged_during_poll = (
-                self._merged_during_poll,
-                None,
-            )
-        # What was pushed (or commanded) while the poll ran is newer than its reads.
-        for device_id, cabin_id, partial in merged_during_poll or ():
-            if (device_data := result.get(device_id)) and (
-                cabin := device_data.cabins.get(cabin_id)
-            ):
-                device_data.cabins[cabin_id] = cabin.merged(**partial)
+            merged, self._merged_during_poll = self._merged_during_poll, None
+        self._reapply_newer(result, merged or [])
         self._async_check_pending_profiles(result)
-        self._catch_up = False
-        if self.data:
-            self._async_remove_stale_devices(set(self.data) - set(result))
+        self._async_sync_device_registry(result)
         return result
 
-    async def _async_fetch_device(self, device: Device) -> DeviceData:
+    def _reapply_newer(
+        self,
+        result: dict[str, DeviceData],
+        merged: list[tuple[int, str, str, _Partial]],
+    ) -> None:
+        """Re-apply what was pushed (or commanded) after a cabin's reads."""
+        for mark, device_id, cabin_id, partial in merged:
+            device_data = result.get(device_id)
+            cabin = device_data.cabins.get(cabin_id) if device_data else None
+            read = self._read_marks.get((device_id, cabin_id))
+            if device_data is None or cabin is None or read is None:
+                continue
+            state_read, telemetry_read = read
+            newer: _Partial = {
+                "reported": partial["reported"] if mark > state_read else None,
+                "connected": partial["connected"] if mark > state_read else None,
+                "telemetry": partial["telemetry"] if mark > telemetry_read else None,
+            }
+            device_data.cabins[cabin_id] = cabin.merged(**newer)
+
+    async def _async_fetch_device(
+        self, device: Device, *, catch_up: bool
+    ) -> DeviceData:
         """Read state (and, without push, telemetry) of every cabin of one device."""
-        sensor = device.capabilities.telemetry_only
+        capabilities = device.capabilities
         known = self.data.get(device.device_id) if self.data else None
         telemetry: dict[str, dict[str, Any]] = {}
-        if self.push_connected and not self._catch_up and known is not None:
+        if self._telemetry_pushed(device.device_id) and not catch_up and known:
             # Telemetry arrives by push (every 15 min even when idle): only the
-            # shadow is read, as a safety net.
+            # shadow is read, as a safety net. Nothing was read: nothing is newer.
             telemetry = {k: cabin.telemetry for k, cabin in known.cabins.items()}
+            telemetry_mark = -1
         else:
             for item in await self.client.get_latest_measurements(device.device_id):
                 telemetry[self._cabin_of(device, item.sub_id)] = dict(item.raw)
-        if sensor:
+            telemetry_mark = self._merge_mark
+        if capabilities.telemetry_only:
             cabin_ids = [CLASSIC]
         else:
-            cabin_ids = sorted({"C1"} | {c for c in telemetry if c != CLASSIC})
+            default = capabilities.default_cabin or "C1"
+            cabin_ids = sorted({default} | {c for c in telemetry if c != CLASSIC})
         cabins: dict[str, CabinData] = {}
         for cabin_id in cabin_ids:
             shadow_id = None if cabin_id == CLASSIC else cabin_id
@@ -219,12 +251,16 @@ class HarviaCoordinator(DataUpdateCoordinator[dict[str, DeviceData]]):
             except HarviaParseError:
                 # A malformed shadow: keep what we had; its entities show unknown.
                 LOGGER.debug("Ignoring a malformed state of a %s cabin", device.type)
-                previous = self._previous_cabin(device.device_id, cabin_id)
+                previous = known.cabins.get(cabin_id) if known else None
                 reported, connected = (
                     (previous.reported, previous.connected) if previous else ({}, None)
                 )
             else:
                 reported, connected = dict(state.reported), state.connected
+            self._read_marks[(device.device_id, cabin_id)] = (
+                self._merge_mark,
+                telemetry_mark,
+            )
             cabins[cabin_id] = CabinData.build(
                 device.device_id,
                 cabin_id,
@@ -235,30 +271,37 @@ class HarviaCoordinator(DataUpdateCoordinator[dict[str, DeviceData]]):
             )
         return DeviceData(device=device, cabins=cabins)
 
+    def _telemetry_pushed(self, device_id: str) -> bool:
+        """Whether this device's telemetry arrives by push right now."""
+        realtime = self.realtime
+        return (
+            self.push_connected
+            and realtime is not None
+            and realtime.is_subscribed(device_id, TELEMETRY_FEED.field)
+        )
+
     @staticmethod
     def _cabin_of(device: Device, sub_id: str | None) -> str:
         """The cabin a payload belongs to."""
         # A sensor has one (classic) shadow, whatever subId its telemetry names.
-        if device.capabilities.telemetry_only or not sub_id:
-            return CLASSIC if device.capabilities.telemetry_only else "C1"
-        return sub_id
+        if device.capabilities.telemetry_only:
+            return CLASSIC
+        return sub_id or device.capabilities.default_cabin or "C1"
 
-    def _async_remove_stale_devices(self, removed: set[str]) -> None:
-        """Devices gone from the account leave the device registry."""
-        if not removed:
-            return
+    def _async_sync_device_registry(self, result: dict[str, DeviceData]) -> None:
+        """Controllers registered (and kept current); devices gone removed."""
         registry = dr.async_get(self.hass)
-        for entry in dr.async_entries_for_config_entry(
-            registry, self.config_entry.entry_id
-        ):
-            if any(
-                domain == DOMAIN
-                and (identifier in removed or identifier.rsplit("_", 1)[0] in removed)
-                for domain, identifier in entry.identifiers
-            ):
-                registry.async_update_device(
-                    entry.id, remove_config_entry_id=self.config_entry.entry_id
-                )
+        entry_id = self.config_entry.entry_id
+        # Controllers first: cabins of a multi-cabin controller link to them.
+        for data in result.values():
+            registry.async_get_or_create(
+                config_entry_id=entry_id, **controller_device_info(data)
+            )
+        wanted = set().union(*(registry_identifiers(d) for d in result.values()))
+        for device in dr.async_entries_for_config_entry(registry, entry_id):
+            ours = {i for domain, i in device.identifiers if domain == DOMAIN}
+            if ours and not ours & wanted:
+                registry.async_update_device(device.id, remove_config_entry_id=entry_id)
 
     @callback
     def async_handle_push(self, event: RealtimeEvent) -> None:
@@ -266,14 +309,9 @@ class HarviaCoordinator(DataUpdateCoordinator[dict[str, DeviceData]]):
         if not self.data or (device := self.data.get(event.device_id)) is None:
             return
         if isinstance(event, StateEvent):
-            cabin_id = (
-                CLASSIC
-                if device.device.capabilities.telemetry_only
-                else event.shadow_name or "C1"
-            )
             self.async_merge_cabin(
                 event.device_id,
-                cabin_id,
+                self._cabin_of(device.device, event.shadow_name),
                 reported=event.reported,
                 connected=event.connected,
             )
@@ -318,11 +356,6 @@ class HarviaCoordinator(DataUpdateCoordinator[dict[str, DeviceData]]):
             )
         self.async_update_listeners()
 
-    def _previous_cabin(self, device_id: str, cabin_id: str) -> CabinData | None:
-        if self.data and (device := self.data.get(device_id)):
-            return device.cabins.get(cabin_id)
-        return None
-
     def async_merge_cabin(
         self,
         device_id: str,
@@ -342,8 +375,11 @@ class HarviaCoordinator(DataUpdateCoordinator[dict[str, DeviceData]]):
             "telemetry": telemetry,
             "connected": connected,
         }
+        self._merge_mark += 1
         if self._merged_during_poll is not None:
-            self._merged_during_poll.append((device_id, cabin_id, partial))
+            self._merged_during_poll.append(
+                (self._merge_mark, device_id, cabin_id, partial)
+            )
         cabins = {**device.cabins, cabin_id: cabin.merged(**partial)}
         self.data = {**self.data, device_id: replace(device, cabins=cabins)}
         self._async_check_pending_profiles(self.data)
@@ -393,9 +429,22 @@ class HarviaCoordinator(DataUpdateCoordinator[dict[str, DeviceData]]):
             pending.queued = profile
             self.async_update_listeners()
             return
-        shadow_id = None if cabin_id == CLASSIC else cabin_id
-        await self.client.set_profile(device_id, shadow_id, profile)
+        # Pending before the write, so a request meanwhile queues behind it.
         self.pending_profiles[key] = PendingProfile(
             profile=profile, sent_at=dt_util.utcnow()
         )
-        self.async_update_listeners()
+        shadow_id = None if cabin_id == CLASSIC else cabin_id
+        try:
+            await self.client.set_profile(device_id, shadow_id, profile)
+        except HarviaError:
+            pending = self.pending_profiles.pop(key)
+            if pending.queued is not None and pending.queued != profile:
+                # Whatever waited behind the failed write goes next.
+                self.config_entry.async_create_background_task(
+                    self.hass,
+                    self._async_send_queued_profile(key, pending.queued),
+                    f"{DOMAIN} queued profile change",
+                )
+            raise
+        finally:
+            self.async_update_listeners()

@@ -53,12 +53,30 @@ TO_REDACT: Final = frozenset(
         "gpsLon",
         "latitude",
         "longitude",
+        "lat",
+        "lon",
+        "lng",
         "location",
+        "address",
+        "coordinates",
+        # Network addresses from the device-info push
+        "ip",
+        "ipAddress",
     }
 )
 
 # Keys containing one of these (ignoring case and punctuation) are private too.
-_PRIVATE_FRAGMENTS: Final = ("gps", "ssid", "macaddress", "serialnumber", "password")
+_PRIVATE_FRAGMENTS: Final = (
+    "gps",
+    "geo",
+    "coord",
+    "latitude",
+    "longitude",
+    "ssid",
+    "macaddress",
+    "serialnumber",
+    "password",
+)
 # Identifiers shorter than this are not searched for inside other strings.
 _MIN_SECRET_LENGTH: Final = 6
 

@@ -6,65 +6,22 @@ from collections.abc import Callable, Iterable
 from typing import Protocol
 
 from homeassistant.core import callback
-from homeassistant.helpers.device_registry import (
-    CONNECTION_BLUETOOTH,
-    CONNECTION_NETWORK_MAC,
-    DeviceInfo,
-)
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .api import CabinStatus, CommandType, Device
-from .const import DOMAIN, MANUFACTURER
-from .coordinator import (
-    CLASSIC,
-    CabinData,
-    DeviceData,
-    HarviaConfigEntry,
-    HarviaCoordinator,
-)
+from .api import CabinStatus, CommandType
+from .coordinator import CabinData, DeviceData, HarviaConfigEntry, HarviaCoordinator
+from .device_info import cabin_device_info, controller_device_info
 
 
-def controller_device_info(data: DeviceData) -> DeviceInfo:
-    """Describe a controller (control panel or sensor) for the device registry."""
-    device = data.device
-    first = next(iter(data.cabins.values()), None)
-    status = first.status if first else None
-    connections: set[tuple[str, str]] = set()
-    if device.mac:
-        connections.add((CONNECTION_BLUETOOTH, device.mac))
-    if status and status.mac:
-        connections.add((CONNECTION_NETWORK_MAC, status.mac))
-    name = status.display_name if status and len(data.cabins) == 1 else None
-    return DeviceInfo(
-        identifiers={(DOMAIN, device.device_id)},
-        manufacturer=MANUFACTURER,
-        model=device.model,
-        model_id=device.panel_type,
-        name=name or f"{MANUFACTURER} {device.model}",
-        serial_number=device.serial_number,
-        sw_version=(status.firmware_version if status else None)
-        or device.firmware_version,
-        hw_version=device.hw_version,
-        connections=connections,
-    )
+def is_heater_cabin(data: DeviceData, _: CabinData) -> bool:
+    """A cabin with a heater (not a telemetry-only sensor)."""
+    return not data.device.capabilities.telemetry_only
 
 
-def cabin_device_info(device: Device, cabin: CabinData) -> DeviceInfo:
-    """Describe one cabin of a multi-cabin controller."""
-    return DeviceInfo(
-        identifiers={(DOMAIN, f"{device.device_id}_{cabin.cabin_id}")},
-        manufacturer=MANUFACTURER,
-        model=f"{device.model} cabin",
-        name=cabin.status.display_name or f"{MANUFACTURER} {cabin.cabin_id}",
-        via_device=(DOMAIN, device.device_id),
-    )
-
-
-def is_heater_cabin(_: DeviceData, cabin: CabinData) -> bool:
-    """A cabin with a heater (not the SaunaSensor's classic shadow)."""
-    return cabin.cabin_id != CLASSIC
+# What a cabin that left the data reports: nothing.
+UNKNOWN_STATUS = CabinStatus.from_payloads({}, {}, None)
 
 
 class CommandDescription(Protocol):
@@ -156,10 +113,12 @@ class HarviaEntity(CoordinatorEntity[HarviaCoordinator]):
 
     @property
     def status(self) -> CabinStatus:
-        """The cabin's merged status (only called while available)."""
+        """The cabin's merged status; an empty one (all unknown) once it is gone.
+
+        Home Assistant reads capability attributes of unavailable entities too.
+        """
         cabin = self.cabin
-        assert cabin is not None
-        return cabin.status
+        return cabin.status if cabin is not None else UNKNOWN_STATUS
 
     @property
     def available(self) -> bool:

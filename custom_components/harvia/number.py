@@ -15,6 +15,7 @@ from homeassistant.const import EntityCategory, UnitOfTime
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .actions import cloud_action
 from .api import CabinStatus, CommandType, optimistic
 from .coordinator import CabinData, DeviceData, HarviaConfigEntry, HarviaCoordinator
 from .entity import (
@@ -23,7 +24,6 @@ from .entity import (
     command_entity_exists,
     is_heater_cabin,
 )
-from .errors import cloud_action
 
 # Commands are serialized by the cloud; never send two at once.
 PARALLEL_UPDATES = 1
@@ -132,7 +132,7 @@ class HarviaNumber(HarviaEntity, NumberEntity):
         """Send the new value once; show it until the cloud reports."""
         number = round(value)
         status = self.status
-        async with cloud_action(self.hass):
+        async with cloud_action(self.coordinator.config_entry):
             await self.coordinator.client.send_command(
                 self.device_id,
                 self.shadow_id,

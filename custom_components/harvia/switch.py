@@ -10,6 +10,7 @@ from homeassistant.components.switch import SwitchEntity, SwitchEntityDescriptio
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .actions import cloud_action
 from .api import CabinStatus, CommandType, optimistic
 from .coordinator import CabinData, DeviceData, HarviaConfigEntry, HarviaCoordinator
 from .entity import (
@@ -18,7 +19,6 @@ from .entity import (
     command_entity_exists,
     is_heater_cabin,
 )
-from .errors import cloud_action
 
 # Commands are serialized by the cloud; never send two at once.
 PARALLEL_UPDATES = 1
@@ -101,7 +101,7 @@ class HarviaSwitch(HarviaEntity, SwitchEntity):
     async def _async_switch(self, on: bool) -> None:
         """Send the command once; show the commanded state until the cloud reports."""
         command = self.entity_description.command
-        async with cloud_action(self.hass):
+        async with cloud_action(self.coordinator.config_entry):
             await self.coordinator.client.send_command(
                 self.device_id,
                 self.shadow_id,

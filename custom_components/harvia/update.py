@@ -5,7 +5,9 @@ at setup and then every few hours by a small coordinator of its own, shared by
 the account's controllers. An install is started with ``devicesOtaUpdatesStart``;
 while it runs the entity polls ``otaUpdatesStatesList`` for its progress (and
 takes the realtime OTA feed's records too) until the controller reports the new
-firmware version, or gives up after a while.
+firmware version, or gives up after a while. An install already running when the
+entity is set up (Home Assistant restarted, or it was started from the MyHarvia
+app), or one the realtime feed reports, is followed the same way.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from homeassistant.components.update import (
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.event import async_track_time_interval
@@ -35,6 +37,7 @@ from homeassistant.helpers.update_coordinator import (
 )
 from homeassistant.util import dt as dt_util
 
+from .actions import cloud_action
 from .api import (
     Device,
     HarviaAuthenticationError,
@@ -46,8 +49,7 @@ from .api import (
 )
 from .const import DOMAIN, LOGGER, SIGNAL_OTA_STATE
 from .coordinator import DeviceData, HarviaConfigEntry, HarviaCoordinator
-from .entity import controller_device_info
-from .errors import cloud_action
+from .device_info import controller_device_info
 
 # One firmware install at a time per account.
 PARALLEL_UPDATES = 1
@@ -214,6 +216,7 @@ async def async_setup_entry(
     await catalogue.async_refresh()
     known: set[str] = set()
 
+    @callback
     def _add_new() -> None:
         # A controller that left the account left the registry too (with its
         # entity); should it come back, it gets a new entity.
@@ -238,9 +241,8 @@ async def async_setup_entry(
 
 @dataclass(kw_only=True, slots=True)
 class _Install:
-    """A firmware install this entity started."""
+    """A firmware install this entity follows (started here, or found running)."""
 
-    ota_id: str
     version: str
     started: datetime
     progress: int | None = None
@@ -271,11 +273,13 @@ class HarviaUpdateEntity(CoordinatorEntity[HarviaCoordinator], UpdateEntity):
         self._attr_unique_id = f"{device_id}_firmware"
         self._attr_device_info = controller_device_info(coordinator.data[device_id])
         self._install: _Install | None = None
+        # The version of an install given up on (its repair issue is up).
+        self._timed_out: str | None = None
         self._unsub_progress: Callable[[], None] | None = None
         self._poll_task: asyncio.Task[None] | None = None
 
     async def async_added_to_hass(self) -> None:
-        """Follow the firmware catalogue too; stop polling progress on removal."""
+        """Follow the catalogue and OTA feed; look for an install already running."""
         await super().async_added_to_hass()
         self.async_on_remove(
             self.catalogue.async_add_listener(self._handle_coordinator_update)
@@ -288,6 +292,19 @@ class HarviaUpdateEntity(CoordinatorEntity[HarviaCoordinator], UpdateEntity):
                 self.async_handle_ota_state,
             )
         )
+        self._async_update_device_registry()
+        if (catalogue := self._ota_catalogue) is not None and not catalogue.refused:
+            self._poll_task = (
+                self.coordinator.config_entry.async_create_background_task(
+                    self.hass,
+                    self._async_find_running_install(),
+                    f"{DOMAIN} firmware running install",
+                )
+            )
+
+    async def async_removed_from_registry(self) -> None:
+        """The controller left the account (or the entity was deleted)."""
+        self._async_delete_timeout_issue()
 
     # -- data --------------------------------------------------------------------
 
@@ -323,8 +340,8 @@ class HarviaUpdateEntity(CoordinatorEntity[HarviaCoordinator], UpdateEntity):
 
     @property
     def available(self) -> bool:
-        """Available while the cloud answers and the controller is in the account."""
-        return super().available and self.device_data is not None
+        """Available while poll or push delivers and the controller is in the account."""
+        return self.coordinator.data_fresh and self.device_data is not None
 
     @property
     def installed_version(self) -> str | None:
@@ -365,7 +382,7 @@ class HarviaUpdateEntity(CoordinatorEntity[HarviaCoordinator], UpdateEntity):
 
     @property
     def in_progress(self) -> bool:
-        """Whether an install started here is running."""
+        """Whether an install is running."""
         return self._install is not None
 
     @property
@@ -381,8 +398,18 @@ class HarviaUpdateEntity(CoordinatorEntity[HarviaCoordinator], UpdateEntity):
     @callback
     def _handle_coordinator_update(self) -> None:
         """New device data or catalogue: an install ends when the new version shows."""
-        if (install := self._install) is not None and self._reached(install):
+        if (install := self._install) is not None and self._reached(install.version):
+            LOGGER.info(
+                "Firmware of %s updated to %s",
+                self._device_name,
+                self.installed_version,
+            )
             self._async_finish_install()
+            self._async_delete_timeout_issue()
+        elif self._timed_out is not None and self._reached(self._timed_out):
+            # Given up on, but it did finish after all.
+            self._async_delete_timeout_issue()
+        self._async_update_device_registry()
         super()._handle_coordinator_update()
 
     # -- install -----------------------------------------------------------------
@@ -396,7 +423,16 @@ class HarviaUpdateEntity(CoordinatorEntity[HarviaCoordinator], UpdateEntity):
             raise HomeAssistantError(
                 translation_domain=DOMAIN, translation_key="no_update_available"
             )
-        async with cloud_action(self.hass):
+        if version is not None and version != offered.firmware_version:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="version_not_offered",
+                translation_placeholders={
+                    "version": version,
+                    "latest": offered.firmware_version,
+                },
+            )
+        async with cloud_action(self.coordinator.config_entry):
             started = await self.coordinator.client.start_ota(
                 self.device_id, offered.ota_id
             )
@@ -404,17 +440,52 @@ class HarviaUpdateEntity(CoordinatorEntity[HarviaCoordinator], UpdateEntity):
             raise HomeAssistantError(
                 translation_domain=DOMAIN, translation_key="update_not_started"
             )
-        ir.async_delete_issue(self.hass, DOMAIN, self._timeout_issue_id)
+        self._async_delete_timeout_issue()
         LOGGER.info(
             "Firmware update of %s to %s started",
             self._device_name,
             offered.firmware_version,
         )
-        self._install = _Install(
-            ota_id=offered.ota_id,
-            version=offered.firmware_version,
-            started=dt_util.utcnow(),
+        self._async_follow_install(
+            _Install(version=offered.firmware_version, started=dt_util.utcnow())
         )
+
+    async def _async_find_running_install(self) -> None:
+        """Once at setup: follow an install that is already running."""
+        try:
+            states = await self.coordinator.client.get_ota_states(only_active=True)
+        except HarviaError as err:
+            LOGGER.debug(
+                "Could not look for a running firmware update of %s: %s",
+                self._device_name,
+                err,
+            )
+            return
+        for state in states:
+            if state.device_id == self.device_id:
+                self._async_adopt(state)
+
+    @callback
+    def _async_adopt(self, state: OtaState) -> None:
+        """Follow a running install this entity did not start."""
+        if self._install is not None or state.update_state != OtaStatus.IN_PROGRESS:
+            return
+        version = state.update_firmware_version
+        if version is None and (offered := self._offered) is not None:
+            version = offered.firmware_version  # presumably the newest
+        if version is None or self._reached(version):
+            return
+        LOGGER.info(
+            "Firmware update of %s to %s is running", self._device_name, version
+        )
+        install = _Install(version=version, started=dt_util.utcnow(), seen_running=True)
+        self._async_follow_install(install)
+        self.async_handle_ota_state(state)
+
+    @callback
+    def _async_follow_install(self, install: _Install) -> None:
+        """Show the install and poll its progress until it ends or times out."""
+        self._install = install
         self._stop_progress_poll()
         self._unsub_progress = async_track_time_interval(
             self.hass,
@@ -445,6 +516,7 @@ class HarviaUpdateEntity(CoordinatorEntity[HarviaCoordinator], UpdateEntity):
                 install.version,
                 INSTALL_TIMEOUT,
             )
+            self._timed_out = install.version
             ir.async_create_issue(
                 self.hass,
                 DOMAIN,
@@ -464,7 +536,11 @@ class HarviaUpdateEntity(CoordinatorEntity[HarviaCoordinator], UpdateEntity):
         try:
             states = await self.coordinator.client.get_ota_states()
         except HarviaError as err:
-            LOGGER.debug("Could not read the firmware update progress: %s", err)
+            LOGGER.debug(
+                "Could not read the firmware update progress of %s: %s",
+                self._device_name,
+                err,
+            )
             return
         if self._install is not install:
             return  # finished (or removed) while the cloud answered
@@ -474,11 +550,13 @@ class HarviaUpdateEntity(CoordinatorEntity[HarviaCoordinator], UpdateEntity):
     @callback
     def async_handle_ota_state(self, state: OtaState) -> None:
         """Apply a progress record (polled, or pushed through SIGNAL_OTA_STATE)."""
-        if (
-            state.device_id != self.device_id
-            or (install := self._install) is None
-            or not self._is_current(state, install)
-        ):
+        if state.device_id != self.device_id:
+            return
+        if (install := self._install) is None:
+            # Started elsewhere (the MyHarvia app) while Home Assistant runs.
+            self._async_adopt(state)
+            return
+        if not self._is_current(state, install):
             return
         if state.update_state == OtaStatus.IN_PROGRESS:
             install.seen_running = True
@@ -515,10 +593,25 @@ class HarviaUpdateEntity(CoordinatorEntity[HarviaCoordinator], UpdateEntity):
     def _timeout_issue_id(self) -> str:
         return f"update_timeout_{self.device_id}"
 
-    def _reached(self, install: _Install) -> bool:
-        """Whether the controller reports the version being installed (or later)."""
+    def _reached(self, version: str) -> bool:
+        """Whether the controller reports this version (or a later one)."""
         installed = self.installed_version
-        return installed == install.version or is_newer(installed, install.version)
+        return installed == version or is_newer(installed, version)
+
+    @callback
+    def _async_delete_timeout_issue(self) -> None:
+        self._timed_out = None
+        ir.async_delete_issue(self.hass, DOMAIN, self._timeout_issue_id)
+
+    @callback
+    def _async_update_device_registry(self) -> None:
+        """Keep the controller's firmware on its device page current."""
+        if (version := self.installed_version) is None:
+            return
+        registry = dr.async_get(self.hass)
+        device = registry.async_get_device(identifiers={(DOMAIN, self.device_id)})
+        if device is not None and device.sw_version != version:
+            registry.async_update_device(device.id, sw_version=version)
 
     @staticmethod
     def _is_current(state: OtaState, install: _Install) -> bool:

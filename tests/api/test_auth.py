@@ -231,6 +231,38 @@ async def test_no_password_cognito_messages(
         await make_client().login()
 
 
+@pytest.mark.parametrize(
+    ("status", "body", "error", "expected"),
+    [
+        (400, {"error": "InvalidParameterException", "message": f"Invalid e-mail: {EMAIL}"}, HarviaBadRequestError, "Login failed (HTTP 400, InvalidParameterException)"),
+        (400, {"error": f"bad user {EMAIL}", "message": "1f2e3d4c-5b6a-7980-a1b2-c3d4e5f60718"}, HarviaBadRequestError, "Login failed (HTTP 400)"),
+        (401, {"error": "NotAuthorizedException", "message": f"Incorrect username or password for {EMAIL}"}, HarviaAuthenticationError, "Login rejected (HTTP 401, NotAuthorizedException)"),
+        (400, {"error": "UserNotFoundException", "message": f"User {EMAIL} does not exist"}, HarviaAuthenticationError, "Login rejected (HTTP 400, UserNotFoundException)"),
+    ],
+)  # fmt: skip
+async def test_login_errors_carry_no_server_text(
+    make_client: ClientFactory,
+    account: Account,
+    cloud: HarviaCloud,
+    caplog: pytest.LogCaptureFixture,
+    status: int,
+    body: dict[str, str],
+    error: type[HarviaError],
+    expected: str,
+) -> None:
+    """Cognito messages may echo the e-mail: only the status and code are kept."""
+    caplog.set_level(logging.DEBUG, logger="custom_components.harvia.api")
+    cloud.faults.set_route(LOGIN, status=status, body=body)
+    with pytest.raises(error) as err:
+        await make_client().login()
+    assert str(err.value) == expected
+    assert err.value.status == status
+    assert EMAIL not in str(err.value)
+    assert "1f2e3d4c" not in str(err.value)
+    assert all(r.levelno == logging.DEBUG for r in caplog.records)
+    assert PASSWORD not in caplog.text
+
+
 @pytest.mark.parametrize("status", [500, 502, 503, 504, 429])
 async def test_login_transient_failures_are_connection_errors(
     make_client: ClientFactory, account: Account, cloud: HarviaCloud, status: int

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
+import logging
+
 import pytest
 
 from custom_components.harvia.api import (
@@ -12,6 +15,7 @@ from custom_components.harvia.api import (
     HarviaClient,
     HarviaCommandNotSentError,
     HarviaCommandNotSupportedError,
+    HarviaCommandTimeoutError,
     HarviaConnectionError,
     HarviaDeviceUnavailableError,
     HarviaError,
@@ -99,13 +103,31 @@ async def test_get_devices_empty_and_malformed(
     cloud.faults.set_route(
         "GET /devices", status=200, body={"devices": [{"type": "Fenix"}]}, count=1
     )
-    with pytest.raises(HarviaParseError):
-        await client.get_devices()
+    assert await client.get_devices() == []
     # A cloud that repeats its nextToken does not loop forever.
     cloud.faults.set_route(
         "GET /devices", status=200, body={"devices": [{"id": "A"}], "nextToken": "same"}
     )
     assert [d.device_id for d in await client.get_devices()] == ["A", "A"]
+
+
+async def test_get_devices_skips_unreadable_rows(
+    client: HarviaClient, cloud: HarviaCloud, caplog: pytest.LogCaptureFixture
+) -> None:
+    """One malformed row does not hide the other devices; nothing id-like logged."""
+    caplog.set_level(logging.DEBUG, logger="custom_components.harvia.api")
+    rows = [
+        {"type": "Fenix", "attr": [{"key": "serialNumber", "value": "SN-SECRET"}]},
+        "junk",
+        None,
+        {"name": "GOOD-1", "type": "Fenix"},
+        {"deviceId": "GOOD-2", "type": "SaunaSensor"},
+    ]
+    cloud.faults.set_route("GET /devices", status=200, body={"devices": rows}, count=1)
+    devices = await client.get_devices()
+    assert [d.device_id for d in devices] == ["GOOD-1", "GOOD-2"]
+    assert caplog.text.count("Skipping a device row") == 3
+    assert "SN-SECRET" not in caplog.text
 
 
 async def test_get_device_graphql(
@@ -246,6 +268,22 @@ async def test_get_latest_measurements(
     )
     with pytest.raises(HarviaParseError):
         await client.get_latest_measurements(generic.device_id)
+    # A malformed item is skipped; the others are kept.
+    items = [
+        {"deviceId": "x", "subId": "C1", "data": "{bad json"},
+        "junk",
+        None,
+        {"deviceId": "x", "subId": "C2", "data": '{"temp": 70}'},
+    ]
+    cloud.faults.set_route(
+        "POST /graphql/data",
+        status=200,
+        body={"data": {"devicesMeasurementsLatest": items}},
+        count=1,
+    )
+    (kept,) = await client.get_latest_measurements(generic.device_id)
+    assert kept.sub_id == "C2"
+    assert kept.temperature == 70
 
 
 async def test_full_cabin_view(
@@ -512,16 +550,55 @@ async def test_command_server_error_not_retried(
     assert cloud.request_counts[COMMAND] == 1
 
 
+def test_command_timeout_default() -> None:
+    """Commands wait longer than API Gateway's ~29 s by default."""
+    default = inspect.signature(HarviaClient).parameters["command_timeout"].default
+    assert default >= 35.0
+    assert issubclass(HarviaCommandTimeoutError, HarviaDeviceUnavailableError)
+    assert not issubclass(HarviaCommandTimeoutError, HarviaConnectionError)
+
+
 async def test_command_timeout_not_retried(
     make_client: ClientFactory, account: Account, fenix: SimDevice, cloud: HarviaCloud
 ) -> None:
-    """A timeout is a timeout error and the command is not re-sent."""
-    client = make_client(request_timeout=0.2)
+    """A command timeout: outcome unknown, a device error, never re-sent."""
+    client = make_client(request_timeout=0.2, command_timeout=0.3)
     await client.login()
     cloud.faults.set_route(COMMAND, latency=1.0, status=200, count=1)
-    with pytest.raises(HarviaTimeoutError):
+    with pytest.raises(HarviaCommandTimeoutError) as err:
         await client.send_command(fenix.device_id, "C1", CommandType.SAUNA, True)
+    assert isinstance(err.value, HarviaDeviceUnavailableError)
+    assert not isinstance(err.value, HarviaTimeoutError)
+    assert "unknown" in str(err.value)
     assert cloud.request_counts[COMMAND] == 1
+
+
+async def test_graphql_command_timeout_not_retried(
+    make_client: ClientFactory, account: Account, generic: SimDevice, cloud: HarviaCloud
+) -> None:
+    """The same over GraphQL devicesCommandsSend."""
+    client = make_client(request_timeout=0.2, command_timeout=0.3)
+    await client.login()
+    cloud.faults.set_route("POST /graphql/device", latency=1.0, status=200, count=1)
+    with pytest.raises(HarviaCommandTimeoutError):
+        await client.send_command(generic.device_id, "C1", CommandType.STEAMER, True)
+    assert cloud.request_counts["POST /graphql/device"] == 1
+
+
+async def test_slow_acknowledgement_outlasts_the_request_timeout(
+    make_client: ClientFactory, account: Account, fenix: SimDevice, cloud: HarviaCloud
+) -> None:
+    """A command waits for its own timeout, not the (shorter) request timeout."""
+    client = make_client(request_timeout=0.1, command_timeout=5.0)
+    await client.login()
+    cloud.faults.set_route(COMMAND, latency=0.4, count=1)
+    await client.send_command(fenix.device_id, "C1", CommandType.SAUNA, True)
+    assert fenix.cabins["C1"].status == 1
+    # Reads keep the request timeout.
+    cloud.faults.set_route("GET /devices/state", latency=0.4, count=1)
+    with pytest.raises(HarviaTimeoutError) as err:
+        await client.get_cabin_state(fenix.device_id, "C1")
+    assert not isinstance(err.value, HarviaCommandTimeoutError)
 
 
 async def test_throttled_and_odd_statuses(
@@ -537,6 +614,114 @@ async def test_throttled_and_odd_statuses(
     cloud.faults.set_route("GET /devices/state", status=304, count=1)
     with pytest.raises(HarviaConnectionError):
         await client.get_cabin_state(fenix.device_id, "C1")
+
+
+async def test_403_on_sauna_on_is_a_remote_start_refusal(
+    client: HarviaClient, fenix: SimDevice, cloud: HarviaCloud
+) -> None:
+    """A 403 saying so is the refusal at once: no refresh, never re-sent."""
+    cloud.faults.set_route(
+        COMMAND,
+        status=403,
+        body={"error": "Forbidden", "message": "Remote start not allowed"},
+        count=1,
+    )
+    with pytest.raises(HarviaRemoteStartNotAllowedError) as err:
+        await client.send_command(fenix.device_id, "C1", CommandType.SAUNA, True)
+    assert str(err.value).startswith("HTTP 403 (Forbidden): remote start not allowed")
+    assert cloud.request_counts[COMMAND] == 1
+    assert cloud.request_counts[REFRESH] == 0
+    assert fenix.cabins["C1"].status == 0
+
+
+@pytest.mark.parametrize(
+    "body", [{"error": "Forbidden"}, {"message": "Forbidden"}, None]
+)
+async def test_bare_403_on_sauna_on_after_good_refresh(
+    client: HarviaClient,
+    fenix: SimDevice,
+    cloud: HarviaCloud,
+    body: dict[str, str] | None,
+) -> None:
+    """A 403 not about the token, and the refresh worked: the start was refused."""
+    cloud.faults.set_route(COMMAND, status=403, body=body, count=1)
+    with pytest.raises(HarviaRemoteStartNotAllowedError) as err:
+        await client.send_command(fenix.device_id, "C1", CommandType.SAUNA, True)
+    assert err.value.status == 403
+    assert cloud.request_counts[COMMAND] == 1
+    assert cloud.request_counts[REFRESH] == 1
+    assert fenix.cabins["C1"].status == 0
+
+
+@pytest.mark.parametrize(
+    ("command", "body"),
+    [
+        (CommandType.SAUNA, {"message": "Unauthorized"}),
+        (CommandType.SAUNA, {"message": "The incoming token has expired"}),
+        (CommandType.SAUNA, {"message": "User is not authorized to access this resource with an explicit deny"}),
+        (CommandType.HEATER, {"error": "Forbidden"}),
+    ],
+)  # fmt: skip
+async def test_token_403_on_heater_on_is_not_sent(
+    client: HarviaClient,
+    fenix: SimDevice,
+    cloud: HarviaCloud,
+    command: CommandType,
+    body: dict[str, str],
+) -> None:
+    """A 403 about the token (or on HEATER): not sent, not re-sent."""
+    cloud.faults.set_route(COMMAND, status=403, body=body, count=1)
+    with pytest.raises(HarviaCommandNotSentError):
+        await client.send_command(fenix.device_id, "C1", command, True)
+    assert cloud.request_counts[COMMAND] == 1
+    assert cloud.request_counts[REFRESH] == 1
+
+
+async def test_errors_never_quote_the_cloud(
+    client: HarviaClient,
+    fenix: SimDevice,
+    generic: SimDevice,
+    cloud: HarviaCloud,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A cloud message echoing an e-mail or an id stays out of str(exc)."""
+    caplog.set_level(logging.DEBUG, logger="custom_components.harvia.api")
+    email = "someone@example.com"
+    long_id = "3f2a9c1e-77b0-4d5e-9a8b-0c1d2e3f4a5b"
+    cloud.faults.set_route(
+        COMMAND,
+        status=400,
+        body={"error": "BadRequest", "message": f"Bad command by {email} on {long_id}"},
+        count=1,
+    )
+    with pytest.raises(HarviaBadRequestError) as rest:
+        await client.send_command(fenix.device_id, "C1", CommandType.LIGHTS, True)
+    cloud.faults.set_route(
+        "POST /graphql/device",
+        status=200,
+        body={
+            "data": None,
+            "errors": [
+                {
+                    "errorType": "ValidationError",
+                    "message": f"Validation error: {email} / {long_id}",
+                }
+            ],
+        },
+        count=1,
+    )
+    with pytest.raises(HarviaBadRequestError) as gql:
+        await client.get_device(fenix.device_id)
+    with pytest.raises(HarviaNotFoundError) as missing:
+        await client.get_cabin_state(long_id, "C1")
+    assert str(rest.value) == "HTTP 400 (BadRequest): request rejected"
+    assert str(gql.value) == "GraphQL error (ValidationError): request rejected"
+    for err in (rest.value, gql.value, missing.value):
+        assert email not in str(err)
+        assert long_id not in str(err)
+    # The cloud's words are still there for debugging, at debug level only.
+    assert email in caplog.text
+    assert all(record.levelno == logging.DEBUG for record in caplog.records)
 
 
 async def test_persistent_403_is_forbidden_not_auth(

@@ -20,6 +20,8 @@ import pytest
 from custom_components.harvia.api import (
     HarviaAuthenticationError,
     HarviaClient,
+    HarviaConnectionError,
+    HarviaError,
     HarviaParseError,
     OtaStatus,
 )
@@ -585,6 +587,8 @@ async def test_long_connection_renews_before_the_token_expires(
         await push.wait_until(lambda: push.rt.stats.active_subscriptions == 3)
         assert push.counts(REFRESH) == 1  # one renewal shared by both sockets
         assert push.statuses == [True]  # a planned renewal is not an outage
+        assert push.rt.is_subscribed(fenix.device_id, DATA)
+        assert all(s.carried is None for s in push.rt._sockets)
         cloud.advance(200)  # the first token has expired; the sockets live on
         await push.settled()
         push.mark()
@@ -710,7 +714,9 @@ async def test_start_refused_even_with_renewed_token(
     """Refused twice: the subscription is given up until the next connection."""
     cloud.faults.set_route("realtime:data:start", status=401, count=2)
     push.start(fenix.device_id)
-    await push.up()
+    await push.wait_until(lambda: push.statuses == [False])
+    await push.wait_until(lambda: push.rt.is_subscribed(fenix.device_id, STATE))
+    assert not push.rt.is_subscribed(fenix.device_id, DATA)
     stats = push.rt.stats
     data = next(s for s in stats.sockets if s.api == "data")
     assert data.failed_subscriptions == 1
@@ -720,6 +726,9 @@ async def test_start_refused_even_with_renewed_token(
     cloud.faults.drop_sockets("data")
     await server.flush()
     await push.wait_until(lambda: push.rt.stats.active_subscriptions == 3)
+    await push.up()
+    assert push.statuses == [False, True]
+    assert push.rt.is_subscribed(fenix.device_id, DATA)
 
 
 async def test_failed_start_is_given_up_until_reconnect(
@@ -728,7 +737,9 @@ async def test_failed_start_is_given_up_until_reconnect(
     """A start error that is not about the token leaves the socket up."""
     cloud.faults.set_route("realtime:device:start", status=500, count=1)
     push.start(fenix.device_id)
-    await push.up()
+    await push.wait_until(lambda: push.statuses == [False])
+    await push.wait_until(lambda: push.rt.stats.connected_sockets == 2)
+    await push.wait_until(lambda: push.rt.is_subscribed(fenix.device_id, DATA))
     device = next(s for s in push.rt.stats.sockets if s.api == "device")
     assert device.failed_subscriptions == 1
     assert device.subscriptions == 1
@@ -737,6 +748,122 @@ async def test_failed_start_is_given_up_until_reconnect(
     cloud.faults.drop_sockets("device")
     await server.flush()
     await push.wait_until(lambda: push.rt.stats.active_subscriptions == 3)
+    await push.up()
+    assert push.statuses == [False, True]
+
+
+# -- push health: every wanted subscription ----------------------------------------------
+
+
+async def test_status_is_false_while_a_telemetry_subscription_is_missing(
+    push: Push,
+    fenix: SimDevice,
+    cloud: HarviaCloud,
+    account: Account,
+    server: SimulatorServer,
+) -> None:
+    """Both sockets up but one start refused: not healthy; set_devices retries."""
+    other = cloud.add_device(account, "fenix", name="Other")
+    cloud.faults.set_route("realtime:data:start", status=500, count=1)
+    push.start(fenix.device_id)
+    await push.wait_until(lambda: push.statuses == [False])
+    await push.wait_until(
+        lambda: push.rt.stats.connected_sockets == 2
+        and push.rt.is_subscribed(fenix.device_id, STATE)
+        and push.rt.is_subscribed(fenix.device_id, OTA)
+    )
+    assert not push.rt.is_subscribed(fenix.device_id, DATA)
+    assert push.rt.connected is False
+    # Telemetry keeps flowing nowhere: no True until it is subscribed.
+    for _ in range(20):
+        await asyncio.sleep(0)
+    assert push.statuses == [False]
+    # A change of devices retries the failed subscription.
+    push.rt.set_devices([fenix.device_id, other.device_id])
+    await push.up()
+    assert push.statuses == [False, True]
+    for device_id in (fenix.device_id, other.device_id):
+        for feed in (STATE, OTA, DATA):
+            assert push.rt.is_subscribed(device_id, feed)
+    assert push.counts("realtime:data:start") == 3
+    assert push.rt.stats.active_subscriptions == 6
+    assert push.counts("realtime:data:connect") == 1
+
+
+async def test_every_start_refused_is_never_up(
+    push: Push, fenix: SimDevice, cloud: HarviaCloud, server: SimulatorServer
+) -> None:
+    """Connected sockets without any subscription do not count as push."""
+    cloud.faults.set_route("realtime:device:start", status=500, count=2)
+    cloud.faults.set_route("realtime:data:start", status=500, count=1)
+    push.start(fenix.device_id)
+    await push.wait_until(
+        lambda: push.rt.stats.connected_sockets == 2
+        and sum(s.failed_subscriptions for s in push.rt.stats.sockets) == 3
+    )
+    assert push.statuses == [False]
+    assert push.rt.stats.active_subscriptions == 0
+    assert not any(
+        push.rt.is_subscribed(fenix.device_id, feed) for feed in (STATE, OTA, DATA)
+    )
+    # The next connections retry them.
+    cloud.faults.drop_sockets()
+    await server.flush()
+    await push.up()
+    assert push.statuses == [False, True]
+
+
+async def test_a_subscription_ended_by_the_server_reports_false(
+    push: Push, fenix: SimDevice, server: SimulatorServer
+) -> None:
+    """`complete` for a live subscription: False until it is active again."""
+    push.start(fenix.device_id)
+    await push.up()
+    data = socket(push, "data")
+    (live_id,) = data.subs
+    # A client-side stop the client did not ask for: the server completes it.
+    await data.ws.send_json({"type": "stop", "id": live_id})
+    await server.flush()
+    await push.wait_until(lambda: push.statuses == [True, False])
+    assert not push.rt.is_subscribed(fenix.device_id, DATA)
+    assert push.rt.is_subscribed(fenix.device_id, STATE)
+    assert push.rt.connected is False
+    push.cloud.faults.drop_sockets("data")
+    await server.flush()
+    await push.wait_until(lambda: push.statuses == [True, False, True])
+    assert push.rt.is_subscribed(fenix.device_id, DATA)
+
+
+async def test_added_device_is_not_push_until_subscribed(
+    push: Push, fenix: SimDevice, cloud: HarviaCloud, account: Account
+) -> None:
+    """set_devices with a new device: False, then True once it is subscribed."""
+    other = cloud.add_device(account, "fenix", name="Other")
+    push.start(fenix.device_id)
+    await push.up()
+    assert not push.rt.is_subscribed(other.device_id, DATA)
+    push.rt.set_devices([fenix.device_id, other.device_id])
+    assert push.statuses == [True, False]
+    await push.up()
+    assert push.statuses == [True, False, True]
+    assert push.rt.is_subscribed(other.device_id, DATA)
+    # Removing a device keeps the others healthy: no change reported.
+    push.rt.set_devices([other.device_id])
+    await push.wait_until(lambda: push.rt.stats.active_subscriptions == 3)
+    assert push.statuses == [True, False, True]
+    assert not push.rt.is_subscribed(fenix.device_id, STATE)
+
+
+async def test_is_subscribed_edges(push: Push, fenix: SimDevice) -> None:
+    """Unknown feeds and devices are not subscribed; nothing before run()."""
+    assert not push.rt.is_subscribed(fenix.device_id, DATA)
+    push.start(fenix.device_id)
+    await push.up()
+    assert push.rt.is_subscribed(fenix.device_id, DATA)
+    assert not push.rt.is_subscribed(fenix.device_id, "noSuchFeed")
+    assert not push.rt.is_subscribed("other-device", DATA)
+    await push.rt.close()
+    assert not push.rt.is_subscribed(fenix.device_id, DATA)
 
 
 # -- timeouts ----------------------------------------------------------------------------
@@ -889,6 +1016,24 @@ def test_protocol_helpers() -> None:
         assert realtime._connection_timeout(bad) == realtime.DEFAULT_CONNECTION_TIMEOUT
     assert realtime._describe(OSError("secret")) == "OSError"
     assert realtime._describe(HarviaParseError()) == "HarviaParseError"
+    # Type and status only: never the text of the cloud's errors.
+    assert (
+        realtime._describe(HarviaConnectionError("owner@example.com", status=503))
+        == "HarviaConnectionError (HTTP 503)"
+    )
+    assert realtime._describe(HarviaError("owner@example.com")) == "HarviaError"
+    assert (
+        realtime._error_type(
+            [
+                {"errorType": "owner@example.com", "errorCode": 400},
+                {
+                    "errorType": "Not allowed for 1f2e3d4c-5b6a",
+                    "extensions": {"code": "X"},
+                },
+            ]
+        )
+        == "code 400, X"
+    )
     assert realtime._exp("not.a.jwt") is None
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from typing import Any
 
 from homeassistant.config_entries import SOURCE_USER
@@ -204,3 +206,36 @@ async def test_reconfigure_other_account_aborts(
 def test_default_endpoints_url() -> None:
     """The real cloud's endpoints document is the default."""
     assert DEFAULT_ENDPOINTS_URL == "https://prod.api.harvia.io/endpoints"
+
+
+async def test_token_without_account_id(
+    hass: HomeAssistant, cloud: HarviaCloud, simulator: SimulatorServer
+) -> None:
+    """A login whose token names no account cannot make an entry."""
+
+    def _part(data: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+    token = ".".join(
+        (_part({"alg": "none"}), _part({"exp": 4_000_000_000}), "signature")
+    )
+    cloud.faults.set_route(
+        "POST /auth/token",
+        status=200,
+        body={
+            "idToken": token,
+            "accessToken": token,
+            "refreshToken": "r",
+            "expiresIn": 3600,
+        },
+    )
+    result = await _start(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {
+            CONF_USERNAME: EMAIL,
+            CONF_PASSWORD: PASSWORD,
+            CONF_ENDPOINTS_URL: simulator.endpoints_url,
+        },
+    )
+    assert result["errors"] == {"base": "unknown"}

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
+from unittest.mock import patch
 
 from homeassistant.components.climate import DOMAIN as CLIMATE_DOMAIN
+from homeassistant.config_entries import SOURCE_REAUTH
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import device_registry as dr
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.harvia import async_remove_config_entry_device
 from custom_components.harvia.api import Telemetry
-from custom_components.harvia.api.realtime import StateEvent, TelemetryEvent
+from custom_components.harvia.api.realtime import (
+    HarviaRealtime,
+    StateEvent,
+    TelemetryEvent,
+)
+from custom_components.harvia.const import DOMAIN, SCAN_INTERVAL
 from harvia_simulator import HarviaCloud
 
 from .conftest import EMAIL, async_full_refresh
@@ -107,3 +117,103 @@ async def test_unexpected_cloud_answer_on_a_command(
         )
     assert err.value.translation_key == "unexpected_error"
     assert hass.states.get(FENIX).state != STATE_UNAVAILABLE  # type: ignore[union-attr]
+
+
+async def test_reauth_started_by_rejected_command(
+    hass: HomeAssistant, cloud: HarviaCloud, init_integration: MockConfigEntry
+) -> None:
+    """A command that meets rejected credentials asks the user to sign in again."""
+    cloud.account(EMAIL).password = "changed-elsewhere"
+    cloud.faults.revoke_tokens()
+    with pytest.raises(HomeAssistantError):
+        await hass.services.async_call(
+            CLIMATE_DOMAIN, "turn_off", {"entity_id": FENIX}, blocking=True
+        )
+    await hass.async_block_till_done()
+    flows = hass.config_entries.flow.async_progress()
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+
+
+async def test_cabin_leaving_the_data_does_not_crash(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """A cabin gone from the data: its entities are unavailable, nothing raises."""
+    coordinator = init_integration.runtime_data
+    device = coordinator.data["generic-0003"]
+    coordinator.async_set_updated_data(
+        {
+            **coordinator.data,
+            "generic-0003": replace(device, cabins={"C1": device.cabins["C1"]}),
+        }
+    )
+    await hass.async_block_till_done()
+    assert hass.states.get("climate.spa_2").state == STATE_UNAVAILABLE  # type: ignore[union-attr]
+    assert hass.states.get("climate.spa").state != STATE_UNAVAILABLE  # type: ignore[union-attr]
+
+
+async def test_failed_profile_write_is_not_left_pending(
+    hass: HomeAssistant, cloud: HarviaCloud, init_integration: MockConfigEntry
+) -> None:
+    """A profile write the cloud refuses: an error, and nothing shown as pending."""
+    presets = hass.states.get(FENIX).attributes["preset_modes"]  # type: ignore[union-attr]
+    cloud.faults.set_route("PATCH /devices/profile", status=503)
+    with pytest.raises(HomeAssistantError):
+        await hass.services.async_call(
+            CLIMATE_DOMAIN,
+            "set_preset_mode",
+            {"entity_id": FENIX, "preset_mode": presets[2]},
+            blocking=True,
+        )
+    assert not init_integration.runtime_data.pending_profiles
+    assert hass.states.get(FENIX).attributes["preset_mode"] == presets[0]  # type: ignore[union-attr]
+
+
+async def test_dead_push_listener_hands_over_to_polling(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    devices: dict[str, Any],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Whatever ends the push listener, polling takes over at its normal pace."""
+
+    async def broken_run(self: HarviaRealtime, device_ids: Any) -> None:
+        self._on_status(True)
+        raise RuntimeError("a bug")
+
+    with patch.object(HarviaRealtime, "run", broken_run):
+        assert await hass.config_entries.async_setup(config_entry.entry_id)
+        await hass.async_block_till_done()
+    coordinator = config_entry.runtime_data
+    assert not coordinator.push_connected
+    assert coordinator.update_interval == SCAN_INTERVAL
+    assert "Harvia push updates stopped unexpectedly" in caplog.text
+
+
+async def test_stale_devices_removed_at_start(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    devices: dict[str, Any],
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    """A device that left the account while Home Assistant was stopped is removed."""
+    gone = device_registry.async_get_or_create(
+        config_entry_id=config_entry.entry_id, identifiers={(DOMAIN, "sold-sauna")}
+    )
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert device_registry.async_get(gone.id) is None
+
+
+async def test_user_may_remove_only_gone_devices(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    """Devices still on the account cannot be removed by hand; others can."""
+    fenix = device_registry.async_get_device(identifiers={(DOMAIN, "fenix-dry-0001")})
+    assert fenix is not None
+    assert not await async_remove_config_entry_device(hass, init_integration, fenix)
+    other = device_registry.async_get_or_create(
+        config_entry_id=init_integration.entry_id, identifiers={(DOMAIN, "elsewhere")}
+    )
+    assert await async_remove_config_entry_device(hass, init_integration, other)

@@ -27,11 +27,16 @@ from homeassistant.const import (
     ATTR_SUPPORTED_FEATURES,
     STATE_OFF,
     STATE_ON,
+    STATE_UNAVAILABLE,
     Platform,
 )
 from homeassistant.core import HomeAssistant, State
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import entity_registry as er, issue_registry as ir
+from homeassistant.helpers import (
+    device_registry as dr,
+    entity_registry as er,
+    issue_registry as ir,
+)
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -40,7 +45,7 @@ from pytest_homeassistant_custom_component.common import (
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.harvia.api import Device, OtaUpdate
+from custom_components.harvia.api import Device, OtaState, OtaStatus, OtaUpdate
 from custom_components.harvia.const import DOMAIN
 from custom_components.harvia.update import (
     CATALOGUE_INTERVAL,
@@ -53,7 +58,7 @@ from custom_components.harvia.update import (
     parse_version,
 )
 from harvia_simulator import Account, HarviaCloud, SimDevice
-from harvia_simulator.firmware import OTA_DURATION
+from harvia_simulator.firmware import OTA_DURATION, find_update
 
 from .conftest import EMAIL, async_poll, async_settle_push, async_wait_refresh
 
@@ -63,6 +68,8 @@ SENSOR = "update.sensor_firmware"
 OTA_LIST = "graphql:device:otaUpdatesList"
 OTA_STATES = "graphql:device:otaUpdatesStatesList"
 OTA_START = "graphql:device:devicesOtaUpdatesStart"
+FENIX_ID = "fenix-dry-0001"
+FENIX_UPDATE = "ota-fenix-2.0-1.14.2"
 INSTALL_FEATURES = UpdateEntityFeature.INSTALL | UpdateEntityFeature.PROGRESS
 
 
@@ -71,6 +78,24 @@ def only_update() -> Generator[None]:
     """Set up the update platform alone."""
     with patch("custom_components.harvia.PLATFORMS", [Platform.UPDATE]):
         yield
+
+
+@pytest.fixture(autouse=True)
+def no_ids_in_logs(
+    caplog: pytest.LogCaptureFixture, cloud: HarviaCloud
+) -> Generator[None]:
+    """The firmware entity's log lines never name a device id or serial."""
+    caplog.set_level(logging.DEBUG, logger="custom_components.harvia")
+    yield
+    lines = [
+        record.getMessage()
+        for record in caplog.get_records("call")
+        if record.pathname.endswith("harvia/update.py")
+    ]
+    for device in cloud.devices.values():
+        for line in lines:
+            assert device.device_id not in line
+            assert device.serial_number not in line
 
 
 def _state(hass: HomeAssistant, entity_id: str) -> State:
@@ -85,10 +110,34 @@ def _entity(hass: HomeAssistant, entity_id: str) -> HarviaUpdateEntity:
     return entity
 
 
+async def _wait_firmware(hass: HomeAssistant) -> None:
+    """Wait for the firmware entities' reads (background tasks)."""
+    while reads := [
+        task
+        for task in hass._background_tasks
+        if task.get_name().startswith(f"{DOMAIN} firmware") and not task.done()
+    ]:
+        await asyncio.gather(*reads, return_exceptions=True)
+        await async_wait_refresh(hass)
+
+
 async def _setup(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     await async_settle_push(hass, entry)
+    # The look for an install already running, at setup.
+    await _wait_firmware(hass)
+
+
+@pytest.fixture
+async def init_integration(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    devices: dict[str, SimDevice],
+) -> MockConfigEntry:
+    """Set up the integration against the simulator, setup reads finished."""
+    await _setup(hass, config_entry)
+    return config_entry
 
 
 async def _stop_push(hass: HomeAssistant, entry: MockConfigEntry) -> None:
@@ -122,13 +171,7 @@ async def _tick(
     """Let Home Assistant's time pass and wait for the polls it causes."""
     await async_poll(hass, freezer, delta)
     # The progress poll runs as a background task, like the coordinators'.
-    while polls := [
-        task
-        for task in hass._background_tasks
-        if task.get_name().startswith(f"{DOMAIN} firmware") and not task.done()
-    ]:
-        await asyncio.gather(*polls, return_exceptions=True)
-        await async_wait_refresh(hass)
+    await _wait_firmware(hass)
 
 
 async def test_snapshot(
@@ -365,6 +408,8 @@ async def test_ota_refused(
     assert state.attributes[ATTR_LATEST_VERSION] == "1.12.0"
     assert state.attributes[ATTR_SUPPORTED_FEATURES] == 0
     assert _state(hass, SENSOR).attributes[ATTR_LATEST_VERSION] == "2.3.0"
+    # No look for a running install either.
+    assert cloud.request_counts[OTA_STATES] == 0
 
     with pytest.raises(HomeAssistantError):
         await _install(hass)
@@ -625,3 +670,272 @@ async def test_install_by_push(
     assert state.attributes[ATTR_INSTALLED_VERSION] == "1.14.2"
     assert state.state == STATE_OFF
     assert cloud.request_counts[OTA_STATES] == reads
+
+
+async def test_available_while_push_delivers(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    cloud: HarviaCloud,
+) -> None:
+    """Available while poll or push delivers, like the integration's other entities."""
+    coordinator = init_integration.runtime_data
+    assert coordinator.push_connected
+    cloud.faults.set_route("GET /devices", status=500)
+    await coordinator.async_refresh()
+    await hass.async_block_till_done()
+    assert not coordinator.last_update_success
+    assert _state(hass, FENIX).state == STATE_ON
+
+    # Push lost too (and it cannot reconnect): unavailable.
+    cloud.faults.clear_route("GET /devices")
+    await coordinator.async_refresh()
+    cloud.faults.set_route("realtime:device:connect", status=503)
+    cloud.faults.set_route("realtime:data:connect", status=503)
+    cloud.faults.drop_sockets()
+    await async_settle_push(hass, init_integration)
+    assert not coordinator.push_connected
+    cloud.faults.set_route("GET /devices", status=500)
+    await coordinator.async_refresh()
+    await hass.async_block_till_done()
+    assert _state(hass, FENIX).state == STATE_UNAVAILABLE
+
+
+async def _time_out(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
+    """Start an install the simulator does not run (its clock stands still)."""
+    await _install(hass)
+    await _tick(hass, freezer)
+    await _tick(hass, freezer, INSTALL_TIMEOUT)
+    assert _state(hass, FENIX).attributes[ATTR_IN_PROGRESS] is False
+    assert ir.async_get(hass).async_get_issue(DOMAIN, f"update_timeout_{FENIX_ID}")
+
+
+async def test_timeout_issue_cleared_when_installed(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    polled: MockConfigEntry,
+    cloud: HarviaCloud,
+) -> None:
+    """An install given up on that finishes after all clears its notice."""
+    await _time_out(hass, freezer)
+    # Other device data changes nothing.
+    await polled.runtime_data.async_refresh()
+    await hass.async_block_till_done()
+    assert ir.async_get(hass).async_get_issue(DOMAIN, f"update_timeout_{FENIX_ID}")
+
+    cloud.advance(OTA_DURATION)
+    await polled.runtime_data.async_refresh()
+    await hass.async_block_till_done()
+    assert _state(hass, FENIX).attributes[ATTR_INSTALLED_VERSION] == "1.14.2"
+    assert not ir.async_get(hass).async_get_issue(DOMAIN, f"update_timeout_{FENIX_ID}")
+
+
+async def test_timeout_issue_cleared_when_device_removed(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    polled: MockConfigEntry,
+    cloud: HarviaCloud,
+) -> None:
+    """A controller that left the account takes its notice along."""
+    await _time_out(hass, freezer)
+    cloud.remove_device(FENIX_ID)
+    await polled.runtime_data.async_refresh()
+    await hass.async_block_till_done()
+    assert hass.states.get(FENIX) is None
+    assert not ir.async_get(hass).async_get_issue(DOMAIN, f"update_timeout_{FENIX_ID}")
+
+
+async def test_install_other_version(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    cloud: HarviaCloud,
+) -> None:
+    """Only the offered version can be installed."""
+    entity = _entity(hass, FENIX)
+    with pytest.raises(HomeAssistantError) as err:
+        await entity.async_install("1.13.0", False)
+    assert err.value.translation_domain == DOMAIN
+    assert err.value.translation_key == "version_not_offered"
+    assert err.value.translation_placeholders == {
+        "version": "1.13.0",
+        "latest": "1.14.2",
+    }
+    assert cloud.request_counts[OTA_START] == 0
+
+    await entity.async_install("1.14.2", False)
+    assert cloud.request_counts[OTA_START] == 1
+    assert entity.in_progress
+
+
+async def test_running_install_at_setup(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    config_entry: MockConfigEntry,
+    cloud: HarviaCloud,
+    devices: dict[str, SimDevice],
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    """An install running at setup (a restart, or the app started it) is followed."""
+    update = find_update(FENIX_UPDATE)
+    assert update is not None
+    devices["fenix"].start_ota(update)
+    cloud.advance(OTA_DURATION * 0.3)
+    await _setup(hass, config_entry)
+    assert cloud.request_counts[OTA_STATES] == len(devices)  # one per controller
+    state = _state(hass, FENIX)
+    assert state.attributes[ATTR_IN_PROGRESS] is True
+    assert state.attributes[ATTR_UPDATE_PERCENTAGE] == 30
+    assert state.attributes[ATTR_LATEST_VERSION] == "1.14.2"
+    assert state.attributes[ATTR_SUPPORTED_FEATURES] == INSTALL_FEATURES
+    assert _state(hass, COMBI).attributes[ATTR_IN_PROGRESS] is False
+
+    # Followed like an install started here: progress by poll, done by version.
+    await _stop_push(hass, config_entry)
+    cloud.advance(OTA_DURATION * 0.2)
+    await _tick(hass, freezer)
+    assert _state(hass, FENIX).attributes[ATTR_UPDATE_PERCENTAGE] == 50
+    cloud.advance(OTA_DURATION)
+    await _tick(hass, freezer)
+    state = _state(hass, FENIX)
+    assert state.attributes[ATTR_IN_PROGRESS] is False
+    assert state.attributes[ATTR_INSTALLED_VERSION] == "1.14.2"
+    assert state.state == STATE_OFF
+    device = device_registry.async_get_device(identifiers={(DOMAIN, FENIX_ID)})
+    assert device is not None
+    assert device.sw_version == "1.14.2"
+
+
+async def test_running_install_at_setup_times_out(
+    hass: HomeAssistant,
+    freezer: FrozenDateTimeFactory,
+    config_entry: MockConfigEntry,
+    cloud: HarviaCloud,
+    devices: dict[str, SimDevice],
+) -> None:
+    """A running install found at setup is given up on like one started here."""
+    update = find_update(FENIX_UPDATE)
+    assert update is not None
+    devices["fenix"].start_ota(update)
+    await _setup(hass, config_entry)
+    await _stop_push(hass, config_entry)
+    assert _state(hass, FENIX).attributes[ATTR_IN_PROGRESS] is True
+    await _tick(hass, freezer)
+    await _tick(hass, freezer, INSTALL_TIMEOUT)
+    assert _state(hass, FENIX).attributes[ATTR_IN_PROGRESS] is False
+    assert ir.async_get(hass).async_get_issue(DOMAIN, f"update_timeout_{FENIX_ID}")
+
+
+async def test_running_install_read_fails(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    cloud: HarviaCloud,
+    devices: dict[str, SimDevice],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The look for a running install fails quietly."""
+    update = find_update(FENIX_UPDATE)
+    assert update is not None
+    devices["fenix"].start_ota(update)
+    cloud.faults.set_route(OTA_STATES, status=500)
+    await _setup(hass, config_entry)
+    state = _state(hass, FENIX)
+    assert state.attributes[ATTR_IN_PROGRESS] is False
+    assert state.state == STATE_ON
+    assert "Could not look for a running firmware update of Home Sauna" in (caplog.text)
+    assert not [
+        record
+        for record in caplog.records
+        if record.name.startswith("custom_components.harvia")
+        and record.levelno >= logging.WARNING
+    ]
+
+
+async def test_install_started_in_app(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    cloud: HarviaCloud,
+    devices: dict[str, SimDevice],
+) -> None:
+    """An install the realtime feed reports (started in the app) is followed."""
+    update = find_update(FENIX_UPDATE)
+    assert update is not None
+    devices["fenix"].start_ota(update)
+    await async_settle_push(hass, init_integration)
+    state = _state(hass, FENIX)
+    assert state.attributes[ATTR_IN_PROGRESS] is True
+    assert state.attributes[ATTR_UPDATE_PERCENTAGE] == 0
+
+    cloud.advance(OTA_DURATION / 2)
+    await async_settle_push(hass, init_integration)
+    assert _state(hass, FENIX).attributes[ATTR_UPDATE_PERCENTAGE] == 50
+    cloud.advance(OTA_DURATION / 2)
+    await async_settle_push(hass, init_integration)
+    await hass.async_block_till_done()
+    state = _state(hass, FENIX)
+    assert state.attributes[ATTR_IN_PROGRESS] is False
+    assert state.attributes[ATTR_INSTALLED_VERSION] == "1.14.2"
+
+
+def _record(state: str, version: str | None, progress: int = 10) -> OtaState:
+    return OtaState(
+        device_id=FENIX_ID,
+        update_state=state,
+        progress_percent=progress,
+        update_firmware_version=version,
+        result_code=None,
+        timestamp=None,
+    )
+
+
+async def test_foreign_records(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """Only a running install of a version not yet installed is followed."""
+    entity = _entity(hass, FENIX)
+    entity.async_handle_ota_state(_record(OtaStatus.DONE, "1.14.2", 100))
+    entity.async_handle_ota_state(_record(OtaStatus.IN_PROGRESS, "1.12.0"))
+    entity.async_handle_ota_state(_record(OtaStatus.IN_PROGRESS, "1.0.0"))
+    assert not entity.in_progress
+
+    # No version in the record: the offered one, presumably.
+    entity.async_handle_ota_state(_record(OtaStatus.IN_PROGRESS, None, 40))
+    state = _state(hass, FENIX)
+    assert state.attributes[ATTR_IN_PROGRESS] is True
+    assert state.attributes[ATTR_UPDATE_PERCENTAGE] == 40
+    assert state.attributes[ATTR_LATEST_VERSION] == "1.14.2"
+
+    # While following it, a record of another install changes nothing.
+    entity.async_handle_ota_state(_record(OtaStatus.DONE, "1.13.0", 100))
+    assert _state(hass, FENIX).attributes[ATTR_UPDATE_PERCENTAGE] == 40
+
+
+async def test_foreign_record_without_version_nothing_offered(
+    hass: HomeAssistant,
+    config_entry: MockConfigEntry,
+    cloud: HarviaCloud,
+    account: Account,
+) -> None:
+    """A running install of an unknown version, nothing newer offered: ignored."""
+    cloud.add_device(
+        account, "fenix", name="Home Sauna", device_id=FENIX_ID, firmware="1.14.2"
+    )
+    await _setup(hass, config_entry)
+    entity = _entity(hass, FENIX)
+    entity.async_handle_ota_state(_record(OtaStatus.IN_PROGRESS, None))
+    assert not entity.in_progress
+
+
+async def test_device_registry_firmware(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    """The device page shows the firmware the controller reports."""
+    device = device_registry.async_get_device(identifiers={(DOMAIN, FENIX_ID)})
+    assert device is not None
+    assert device.sw_version == "1.12.0"
+    device_registry.async_update_device(device.id, sw_version="1.0.0")
+    await init_integration.runtime_data.async_refresh()
+    await hass.async_block_till_done()
+    device = device_registry.async_get(device.id)
+    assert device is not None
+    assert device.sw_version == "1.12.0"

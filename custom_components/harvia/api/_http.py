@@ -1,7 +1,9 @@
 """HTTP plumbing shared by the auth and the client: one request, one mapping.
 
-Nothing here retries: the caller decides. Nothing here logs bodies, headers or
-query strings (they hold tokens, e-mail addresses and device ids).
+Nothing here retries: the caller decides. Nothing here logs request bodies,
+headers or query strings (they hold tokens, e-mail addresses and device ids).
+The cloud's error text is read to classify an error and logged at debug level
+only; exception messages carry the status, the error code and our own wording.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 import json
+import logging
 import re
 from typing import Any, Final
 
@@ -28,6 +31,8 @@ from .exceptions import (
     HarviaTimeoutError,
 )
 
+_LOGGER = logging.getLogger(__name__)
+
 # Patterns match prose ("not found"), CamelCase error types ("NotFoundException")
 # and upper-case codes ("NOT_FOUND") alike.
 _NOT_SUPPORTED: Final = re.compile(r"not[\s_]*supported", re.IGNORECASE)
@@ -41,7 +46,8 @@ _DEVICE_UNAVAILABLE: Final = re.compile(
     r"did[\s_]+not[\s_]+(?:respond|acknowledge)",
     re.IGNORECASE,
 )
-_THROTTLED: Final = re.compile(
+#: Throttling, whether said in prose, as an error type or as a code.
+THROTTLED: Final = re.compile(
     r"throttl|too[\s_]*many[\s_]*requests|rate[\s_]*exceeded|limit[\s_]*exceeded",
     re.IGNORECASE,
 )
@@ -57,14 +63,39 @@ _FORBIDDEN: Final = re.compile(r"forbidden|access[\s_]*denied", re.IGNORECASE)
 _BAD_REQUEST: Final = re.compile(
     r"validation|bad[\s_]*request|invalid|malformed", re.IGNORECASE
 )
+# A 401/403 body that speaks of the token or the caller's authorisation
+# (API Gateway: "Unauthorized", "User is not authorized ... explicit deny",
+# "Missing Authentication Token", "The security token ... is expired").
+_TOKEN_PROBLEM: Final = re.compile(
+    r"unauthori[sz]ed|not[\s_]*authori[sz]ed|token|authenticat|credential|"
+    r"expired|signature|\bden(?:y|ied)\b",
+    re.IGNORECASE,
+)
+# What an error code looks like (see safe_code).
+_CODE: Final = re.compile(r"[A-Za-z][A-Za-z_.:]{0,63}")
+
+#: Our wording of the refusal of a remote start.
+REMOTE_START_REFUSED: Final = (
+    "remote start not allowed (door open or remote start not armed at the panel)"
+)
+#: Our wording of a command the device type does not support.
+COMMAND_NOT_SUPPORTED: Final = "command not supported for this device type"
 
 
 class TokenRejectedError(HarviaError):
     """Internal: the call was refused for its token (401/403, ``Unauthorized``).
 
     Never leaves the client: it is turned into a token refresh and a retry,
-    or into a public error.
+    or into a public error. ``token_problem`` is ``False`` for a 403 whose
+    body does not speak of the token or of authorisation at all.
     """
+
+    def __init__(
+        self, message: str, *, status: int | None = None, token_problem: bool = True
+    ) -> None:
+        """Store the safe message, the status and what the body said."""
+        super().__init__(message, status=status)
+        self.token_problem = token_problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +155,11 @@ async def send(
 
 
 def error_text(body: Any) -> str:
-    """A short description from an ``{error, message, failureReason}`` body."""
+    """The cloud's description from an ``{error, message, failureReason}`` body.
+
+    For classification (and debug logs) only: it may echo input (e-mail
+    addresses, ids), so it never goes into an exception message.
+    """
     if isinstance(body, str):
         return body[:200]
     if not isinstance(body, Mapping):
@@ -137,45 +172,103 @@ def error_text(body: Any) -> str:
     return ": ".join(parts)[:300]
 
 
+def safe_code(value: Any) -> str | None:
+    """``value`` when it looks like an error code (``NotFound``), else ``None``.
+
+    Codes are one word of letters, ``_``, ``.`` and ``:`` (``Lambda:Unhandled``);
+    anything with spaces, digits, ``@`` or ``-`` may be prose or an id, and is
+    left out. Integers (``extensions.code`` 402) are codes too.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str) and _CODE.fullmatch(value.strip()):
+        return value.strip()
+    return None
+
+
+def body_code(body: Any) -> str | None:
+    """The error code of an ``{error, errorType}`` body, when it is one."""
+    if not isinstance(body, Mapping):
+        return None
+    for key in ("error", "errorType"):
+        value = body.get(key)
+        if isinstance(value, str) and (code := safe_code(value)) is not None:
+            return code
+    return None
+
+
+def _detail(prefix: str, codes: list[str], wording: str) -> str:
+    """``HTTP 504 (GatewayTimeout): device did not acknowledge``."""
+    unique = list(dict.fromkeys(codes))
+    return prefix + (f" ({', '.join(unique)})" if unique else "") + f": {wording}"
+
+
+def log_server_text(context: str, text: str) -> None:
+    """Log the cloud's own error text at debug level (never in messages)."""
+    if text:
+        _LOGGER.debug("%s; the cloud said: %s", context, text)
+
+
 def map_rest_error(status: int, body: Any) -> HarviaError:
     """Map a non-2xx REST answer to the exception to raise.
 
     401/403 give :class:`TokenRejectedError` unless the body says a remote
-    start was refused.
+    start was refused. The cloud's text is read to classify and logged at
+    debug level; the message holds the status, the error code and our wording.
     """
     text = error_text(body)
-    detail = f"HTTP {status}" + (f": {text}" if text else "")
+    code = body_code(body)
+    log_server_text(f"Harvia cloud answered HTTP {status}", text)
+
+    def error(cls: type[HarviaError], wording: str) -> HarviaError:
+        return cls(
+            _detail(f"HTTP {status}", [code] if code else [], wording), status=status
+        )
+
     if _REMOTE_START.search(text) and status in (400, 403, 409, 412, 422, 423):
-        return HarviaRemoteStartNotAllowedError(detail)
+        return error(HarviaRemoteStartNotAllowedError, REMOTE_START_REFUSED)
     if status in (401, 403):
-        return TokenRejectedError(detail)
+        return TokenRejectedError(
+            _detail(f"HTTP {status}", [code] if code else [], "token rejected"),
+            status=status,
+            token_problem=status == 401 or bool(_TOKEN_PROBLEM.search(text)),
+        )
     if status == 402:
-        return HarviaLicenseRequiredError(detail)
+        return error(HarviaLicenseRequiredError, "MyHarvia licence required")
     if status == 404:
-        return HarviaNotFoundError(detail)
+        return error(HarviaNotFoundError, "not found")
     if status == 504:
-        return HarviaDeviceUnavailableError(detail)
+        return error(HarviaDeviceUnavailableError, "device did not acknowledge")
     if status == 408:
-        return HarviaTimeoutError(detail)
-    if status == 429 or _THROTTLED.search(text):
-        return HarviaConnectionError(detail)
+        return error(HarviaTimeoutError, "request timed out")
+    if status == 429 or THROTTLED.search(text):
+        return error(HarviaConnectionError, "throttled")
     if status >= 500:
-        return HarviaConnectionError(detail)
+        return error(HarviaConnectionError, "cloud service error")
     if _NOT_SUPPORTED.search(text):
-        return HarviaCommandNotSupportedError(detail)
+        return error(HarviaCommandNotSupportedError, COMMAND_NOT_SUPPORTED)
     if 400 <= status < 500:
-        return HarviaBadRequestError(detail)
-    return HarviaConnectionError(detail)
+        return error(HarviaBadRequestError, "request rejected")
+    return error(HarviaConnectionError, "unexpected answer")
 
 
 def map_failure(reason: str | None) -> HarviaError:
     """Map a ``handled: false``/``response: false`` command answer."""
-    text = reason or "command not handled"
+    text = reason or ""
+    log_server_text("Command not handled", text)
     if _NOT_SUPPORTED.search(text):
-        return HarviaCommandNotSupportedError(text)
+        return HarviaCommandNotSupportedError(
+            f"Command not handled: {COMMAND_NOT_SUPPORTED}"
+        )
     if _REMOTE_START.search(text):
-        return HarviaRemoteStartNotAllowedError(text)
-    return HarviaDeviceUnavailableError(text)
+        return HarviaRemoteStartNotAllowedError(
+            f"Command not handled: {REMOTE_START_REFUSED}"
+        )
+    return HarviaDeviceUnavailableError(
+        "Command not handled: device did not acknowledge"
+    )
 
 
 def _text(value: Any) -> str:
@@ -185,35 +278,45 @@ def _text(value: Any) -> str:
 
 
 def map_graphql_errors(errors: Any) -> HarviaError:
-    """Map a GraphQL ``errors`` list to the exception to raise."""
+    """Map a GraphQL ``errors`` list to the exception to raise.
+
+    As with REST, the message holds the ``errorType``/``extensions.code``
+    (when they look like codes) and our wording, never the cloud's message.
+    """
     first: Mapping[str, Any] = {}
     if isinstance(errors, list) and errors and isinstance(errors[0], Mapping):
         first = errors[0]
     message = _text(first.get("message"))
     error_type = _text(first.get("errorType"))
     extensions = first.get("extensions")
-    code = _text(extensions.get("code")) if isinstance(extensions, Mapping) else ""
+    raw_code = extensions.get("code") if isinstance(extensions, Mapping) else None
+    code = _text(raw_code)
     text = " ".join(part for part in (error_type, code, message) if part)
-    detail = f"GraphQL error: {text[:300]}" if text else "GraphQL error"
+    log_server_text("GraphQL error", message)
+    codes = [c for c in (safe_code(first.get("errorType")), safe_code(raw_code)) if c]
+
+    def error(cls: type[HarviaError], wording: str) -> HarviaError:
+        return cls(_detail("GraphQL error", codes, wording))
+
     if "unauthorized" in error_type.lower() or "unauthorized" in code.lower():
-        return TokenRejectedError(detail)
+        return TokenRejectedError(_detail("GraphQL error", codes, "token rejected"))
     if _NOT_SUPPORTED.search(text):
-        return HarviaCommandNotSupportedError(detail)
+        return error(HarviaCommandNotSupportedError, COMMAND_NOT_SUPPORTED)
     if _REMOTE_START.search(text):
-        return HarviaRemoteStartNotAllowedError(detail)
+        return error(HarviaRemoteStartNotAllowedError, REMOTE_START_REFUSED)
     if _LICENSE.search(text) or code == "402":
-        return HarviaLicenseRequiredError(detail)
+        return error(HarviaLicenseRequiredError, "MyHarvia licence required")
     if _DEVICE_UNAVAILABLE.search(text) or code == "504":
-        return HarviaDeviceUnavailableError(detail)
-    if _THROTTLED.search(text):
-        return HarviaConnectionError(detail)
+        return error(HarviaDeviceUnavailableError, "device did not acknowledge")
+    if THROTTLED.search(text):
+        return error(HarviaConnectionError, "throttled")
     if _NOT_FOUND.search(text) or code == "404":
-        return HarviaNotFoundError(detail)
+        return error(HarviaNotFoundError, "not found")
     if _FORBIDDEN.search(text) or code == "403":
         # Not a token problem ("Unauthorized" is reserved for those).
-        return HarviaForbiddenError(detail)
+        return error(HarviaForbiddenError, "not allowed for this account")
     if _BAD_REQUEST.search(text) or code == "400":
-        return HarviaBadRequestError(detail)
+        return error(HarviaBadRequestError, "request rejected")
     if _SERVER_FAILURE.search(text):
-        return HarviaConnectionError(detail)
-    return HarviaError(detail)
+        return error(HarviaConnectionError, "cloud service error")
+    return error(HarviaError, "request failed")

@@ -23,7 +23,7 @@ from typing import Any, Final
 
 import aiohttp
 
-from ._http import Response, error_text, send
+from ._http import THROTTLED, Response, body_code, error_text, log_server_text, send
 from .exceptions import (
     HarviaAuthenticationError,
     HarviaBadRequestError,
@@ -33,6 +33,7 @@ from .exceptions import (
     HarviaParseError,
     HarviaTimeoutError,
 )
+from .models import parse_float
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -55,9 +56,6 @@ _BAD_CREDENTIALS: Final = re.compile(
     r"passwordresetrequired|password\s+reset\s+required|unauthori[sz]ed|expired",
     re.IGNORECASE,
 )
-_THROTTLED: Final = re.compile(
-    r"throttl|too\s*many\s*requests|rate\s*exceeded|limitexceeded", re.IGNORECASE
-)
 
 
 def decode_jwt_claims(token: str) -> dict[str, Any]:
@@ -71,15 +69,6 @@ def decode_jwt_claims(token: str) -> dict[str, Any]:
     except (ValueError, UnicodeError):
         return {}
     return claims if isinstance(claims, dict) else {}
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        return None
 
 
 class _RefreshRejectedError(HarviaError):
@@ -261,7 +250,9 @@ class HarviaAuth:
                 raise transient
             # Any other refusal (400/401/403 NotAuthorized, expired or revoked
             # refresh token): definite; the caller logs in afresh.
-            raise _RefreshRejectedError(f"HTTP {response.status}")
+            raise _RefreshRejectedError(
+                f"HTTP {response.status}", status=response.status
+            )
         self._store(response, keep_refresh_token=True)
 
     def _store(self, response: Response, *, keep_refresh_token: bool) -> None:
@@ -280,8 +271,8 @@ class HarviaAuth:
             self._refresh_token = None
         claims = decode_jwt_claims(id_token)
         now = self._time()
-        exp = _number(claims.get("exp"))
-        expires_in = _number(body.get("expiresIn"))
+        exp = parse_float(claims.get("exp"))
+        expires_in = parse_float(body.get("expiresIn"))
         if exp is not None and exp > now:
             expires_at = exp
         elif expires_in is not None and expires_in > 0:
@@ -297,9 +288,13 @@ def _transient_error(response: Response) -> HarviaConnectionError | None:
     """Timeouts, 5xx and throttling: never a credential problem."""
     status = response.status
     if status == 408:
-        return HarviaTimeoutError("Harvia auth request timed out (HTTP 408)")
-    if status >= 500 or status == 429 or _THROTTLED.search(error_text(response.body)):
-        return HarviaConnectionError(f"Harvia auth service unavailable (HTTP {status})")
+        return HarviaTimeoutError(
+            "Harvia auth request timed out (HTTP 408)", status=status
+        )
+    if status >= 500 or status == 429 or THROTTLED.search(error_text(response.body)):
+        return HarviaConnectionError(
+            f"Harvia auth service unavailable (HTTP {status})", status=status
+        )
     return None
 
 
@@ -309,12 +304,20 @@ def _login_error(response: Response) -> HarviaError:
     if transient is not None:
         return transient
     status = response.status
+    # The text may echo the e-mail address: classify with it, log it at debug
+    # level, keep only the status and the error code in the message.
     text = error_text(response.body)
+    log_server_text(f"Login refused (HTTP {status})", text)
+    code = body_code(response.body)
+    suffix = f", {code}" if code else ""
     if _NO_PASSWORD.search(text):
         return HarviaNoPasswordError(
             "The account has no password (Apple/Google sign-in only): "
-            "set one in the MyHarvia app"
+            "set one in the MyHarvia app",
+            status=status,
         )
     if status in (401, 403) or _BAD_CREDENTIALS.search(text):
-        return HarviaAuthenticationError(f"Login rejected (HTTP {status})")
-    return HarviaBadRequestError(f"Login failed (HTTP {status}): {text}")
+        return HarviaAuthenticationError(
+            f"Login rejected (HTTP {status}{suffix})", status=status
+        )
+    return HarviaBadRequestError(f"Login failed (HTTP {status}{suffix})", status=status)

@@ -4,6 +4,11 @@ The aiohttp session is injected and never closed here. Every call carries the
 idToken; a 401/403 (or GraphQL ``Unauthorized``) renews the token and re-sends
 the call once. Nothing else is retried: a command is sent once, and a command
 that starts the sauna or the heater is never re-sent automatically at all.
+
+Commands block until the device acknowledges them (API Gateway gives up after
+~29 s with a 504), so they have their own, longer timeout
+(``command_timeout``); a command that runs into it raises
+:class:`HarviaCommandTimeoutError`: its outcome is unknown.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from graphql import DocumentNode
 
 from . import documents
 from ._http import (
+    REMOTE_START_REFUSED,
     TokenRejectedError,
     map_failure,
     map_graphql_errors,
@@ -30,11 +36,14 @@ from .auth import HarviaAuth
 from .endpoints import DEFAULT_ENDPOINTS_URL, Endpoints, GraphQLEndpoint
 from .exceptions import (
     HarviaCommandNotSentError,
+    HarviaCommandTimeoutError,
     HarviaConnectionError,
     HarviaError,
     HarviaForbiddenError,
     HarviaNotFoundError,
     HarviaParseError,
+    HarviaRemoteStartNotAllowedError,
+    HarviaTimeoutError,
 )
 from .models import (
     REST_COMMANDS,
@@ -52,21 +61,39 @@ _LOGGER = logging.getLogger(__name__)
 DEVICES_PAGE_SIZE: Final = 50
 #: Safety net against a cloud that keeps answering with a next page.
 MAX_PAGES: Final = 100
+#: Default timeout of a command (s): longer than API Gateway's ~29 s, so that
+#: a slow acknowledgement arrives as the cloud's own 504 rather than a timeout.
+DEFAULT_COMMAND_TIMEOUT: Final = 35.0
 
 # Commands never re-sent automatically when switching on, even after a token
 # refresh: the caller decides.
 _NO_RESEND_ON: Final = frozenset({CommandType.SAUNA, CommandType.HEATER})
 
 
-def _number(value: float) -> float | int:
+def _json_number(value: float) -> float | int:
     """Send whole numbers as integers (80, not 80.0)."""
     return int(value) if float(value).is_integer() else float(value)
+
+
+def _telemetry_records(items: list[Any]) -> list[Telemetry]:
+    """Parse telemetry items, skipping (and debug-logging) unreadable ones."""
+    records: list[Telemetry] = []
+    for item in items:
+        if item is None:
+            continue
+        try:
+            records.append(Telemetry.from_dict(item))
+        except HarviaParseError as err:
+            _LOGGER.debug("Skipping a telemetry item: %s", err)
+    return records
 
 
 class HarviaClient:
     """Client of one Harvia account.
 
     Call :meth:`login` first (other calls log in on demand).
+    ``request_timeout`` bounds every call except commands, which wait for the
+    device's acknowledgement for up to ``command_timeout`` seconds.
     """
 
     def __init__(
@@ -77,6 +104,7 @@ class HarviaClient:
         *,
         endpoints_url: str = DEFAULT_ENDPOINTS_URL,
         request_timeout: float = 20.0,
+        command_timeout: float = DEFAULT_COMMAND_TIMEOUT,
         time_func: Callable[[], float] = time.time,
     ) -> None:
         """Store the account; nothing is sent before the first call."""
@@ -85,6 +113,7 @@ class HarviaClient:
         self._password = password
         self._endpoints_url = endpoints_url
         self._request_timeout = request_timeout
+        self._command_timeout = command_timeout
         self._time = time_func
         self._endpoints: Endpoints | None = None
         self._auth: HarviaAuth | None = None
@@ -164,7 +193,9 @@ class HarviaClient:
         )
         if not response.ok:
             # Whatever the status, the cloud cannot be used: cannot connect.
-            raise HarviaConnectionError(f"Endpoints document: HTTP {response.status}")
+            raise HarviaConnectionError(
+                f"Endpoints document: HTTP {response.status}", status=response.status
+            )
         if not response.valid_json:
             raise HarviaConnectionError("Endpoints document is not JSON")
         return Endpoints.from_dict(response.body)
@@ -187,26 +218,50 @@ class HarviaClient:
         params: Mapping[str, str] | None = None,
         json_body: Any = None,
         graphql: bool = False,
+        command: bool = False,
         resend: bool = True,
+        remote_start: bool = False,
     ) -> Any:
-        """One authorised call; on a rejected token renew and re-send once."""
+        """One authorised call; on a rejected token renew and re-send once.
+
+        ``command``: the call waits for a device's acknowledgement (command
+        timeout). ``resend=False``: never re-send, even after a token
+        refresh. ``remote_start``: the call starts a sauna session, which the
+        cloud may refuse with a 403 of its own (see below).
+        """
         auth = await self._ensure_auth()
         token = await auth.get_id_token()
         try:
-            return await self._call_once(method, url, token, params, json_body, graphql)
+            return await self._call_once(
+                method, url, token, params, json_body, graphql, command
+            )
         except TokenRejectedError as err:
             _LOGGER.debug("Token rejected (%s); renewing", err)
             token = await auth.renew(token)
             if not resend:
+                # The renewal worked, so the session is fine. A 403 whose body
+                # does not speak of the token or of authorisation (API
+                # Gateway's own refusals always do) on starting a sauna
+                # session is most likely the device refusing a remote start
+                # (door open, remote start not armed): the notes leave its
+                # status open, and 403 is a candidate. Either way the command
+                # is not re-sent.
+                if remote_start and err.status == 403 and not err.token_problem:
+                    raise HarviaRemoteStartNotAllowedError(
+                        f"HTTP 403: {REMOTE_START_REFUSED}", status=403
+                    ) from err
                 raise HarviaCommandNotSentError(
                     "The command was rejected before reaching the device and was "
-                    "not re-sent; the session was renewed, send it again"
+                    "not re-sent; the session was renewed, send it again",
+                    status=err.status,
                 ) from err
         try:
-            return await self._call_once(method, url, token, params, json_body, graphql)
+            return await self._call_once(
+                method, url, token, params, json_body, graphql, command
+            )
         except TokenRejectedError as err:
             raise HarviaForbiddenError(
-                f"Refused with a freshly renewed token ({err})"
+                f"Refused with a freshly renewed token ({err})", status=err.status
             ) from err
 
     async def _call_once(
@@ -217,16 +272,27 @@ class HarviaClient:
         params: Mapping[str, str] | None,
         json_body: Any,
         graphql: bool,
+        command: bool,
     ) -> Any:
-        response = await send(
-            self._session,
-            method,
-            url,
-            request_timeout=self._request_timeout,
-            token=token,
-            params=params,
-            json_body=json_body,
-        )
+        try:
+            response = await send(
+                self._session,
+                method,
+                url,
+                request_timeout=(
+                    self._command_timeout if command else self._request_timeout
+                ),
+                token=token,
+                params=params,
+                json_body=json_body,
+            )
+        except HarviaTimeoutError as err:
+            if not command:
+                raise
+            # The command may have reached the device: never re-send it.
+            raise HarviaCommandTimeoutError(
+                "No answer to the command in time: its outcome is unknown"
+            ) from err
         body = response.body
         if graphql and isinstance(body, Mapping) and body.get("errors"):
             data = body.get("data")
@@ -251,6 +317,7 @@ class HarviaClient:
         document: DocumentNode,
         variables: Mapping[str, Any],
         *,
+        command: bool = False,
         resend: bool = True,
     ) -> Mapping[str, Any]:
         result: Mapping[str, Any] = await self._call(
@@ -261,6 +328,7 @@ class HarviaClient:
                 "variables": {k: v for k, v in variables.items() if v is not None},
             },
             graphql=True,
+            command=command,
             resend=resend,
         )
         return result
@@ -288,7 +356,13 @@ class HarviaClient:
                 rows = []
             if not isinstance(rows, list):
                 raise HarviaParseError("Device list: devices is not a list")
-            devices.extend(Device.from_dict(row) for row in rows)
+            for row in rows:
+                try:
+                    devices.append(Device.from_dict(row))
+                except HarviaParseError as err:
+                    # One unreadable row must not hide the account's other
+                    # devices. The error names no id.
+                    _LOGGER.debug("Skipping a device row: %s", err)
             token = body.get("nextToken")
             if not isinstance(token, str) or not token or token in seen_tokens:
                 break
@@ -353,8 +427,7 @@ class HarviaClient:
         if body is None:
             return Telemetry.from_data({}, device_id=device_id, sub_id=cabin_id)
         if isinstance(body, list):
-            records = [Telemetry.from_dict(item) for item in body]
-            for record in records:
+            for record in _telemetry_records(body):
                 if cabin_id is None or record.sub_id in (None, cabin_id):
                     return record
             return Telemetry.from_data({}, device_id=device_id, sub_id=cabin_id)
@@ -374,7 +447,7 @@ class HarviaClient:
             items = [items]
         if not isinstance(items, list):
             raise HarviaParseError("devicesMeasurementsLatest: expected a list")
-        return [Telemetry.from_dict(item) for item in items if item is not None]
+        return _telemetry_records(items)
 
     # -- writes --------------------------------------------------------------------
 
@@ -396,13 +469,18 @@ class HarviaClient:
 
         A rejected token renews the session and re-sends once, except for
         switching ``SAUNA``/``HEATER`` on, which raises
-        :class:`HarviaCommandNotSentError` instead.
+        :class:`HarviaCommandNotSentError` instead (or
+        :class:`HarviaRemoteStartNotAllowedError` for a 403 on ``SAUNA`` on
+        that is not about the token). No answer within ``command_timeout``
+        raises :class:`HarviaCommandTimeoutError` (outcome unknown, never
+        re-sent).
         """
         try:
             command = CommandType(command)
         except ValueError as err:
             raise ValueError(f"Unknown command type {command!r}") from err
         resend = not (on and command in _NO_RESEND_ON)
+        remote_start = on and command is CommandType.SAUNA
         endpoints = await self._api()
         if command in REST_COMMANDS and params is None:
             body: dict[str, Any] = {
@@ -418,7 +496,9 @@ class HarviaClient:
                 "POST",
                 self._device_url("/devices/command"),
                 json_body=body,
+                command=True,
                 resend=resend,
+                remote_start=remote_start,
             )
             if isinstance(result, Mapping) and result.get("handled") is False:
                 reason = result.get("failureReason")
@@ -435,6 +515,7 @@ class HarviaClient:
                 "subId": cabin_id,
                 "params": json.dumps(payload, separators=(",", ":")),
             },
+            command=True,
             resend=resend,
         )
         answer = data.get("devicesCommandsSend")
@@ -458,9 +539,9 @@ class HarviaClient:
         if cabin_id:
             body["cabin"] = {"id": cabin_id}
         if temperature is not None:
-            body["temperature"] = _number(temperature)
+            body["temperature"] = _json_number(temperature)
         if humidity is not None:
-            body["humidity"] = _number(humidity)
+            body["humidity"] = _json_number(humidity)
         await self._call("PATCH", self._device_url("/devices/target"), json_body=body)
 
     async def set_profile(

@@ -14,7 +14,18 @@ from __future__ import annotations
 
 
 class HarviaError(Exception):
-    """Base class of every error raised by the Harvia client."""
+    """Base class of every error raised by the Harvia client.
+
+    The message (``str(err)``) carries only safe facts: the HTTP status, the
+    cloud's error code (``error``/``errorType``) and the client's own wording.
+    Never the cloud's free-text message, which may echo input such as an
+    e-mail address or an id. ``status`` is the HTTP status when there was one.
+    """
+
+    def __init__(self, *args: object, status: int | None = None) -> None:
+        """Store the message and, when known, the HTTP status."""
+        super().__init__(*args)
+        self.status = status
 
 
 class HarviaConnectionError(HarviaError):
@@ -56,7 +67,9 @@ class HarviaCommandNotSentError(HarviaError):
 
     The token was refused (401/403) for a command that is never re-sent
     automatically (starting the sauna or the heater). The token has been
-    renewed; the caller may send the command again.
+    renewed; the caller may send the command again. (A 403 on starting the
+    sauna that is not about the token, after a renewal that worked, is
+    raised as :class:`HarviaRemoteStartNotAllowedError` instead.)
     """
 
 
@@ -66,6 +79,17 @@ class HarviaLicenseRequiredError(HarviaError):
 
 class HarviaDeviceUnavailableError(HarviaError):
     """The device did not acknowledge the request (HTTP 504, device unavailable)."""
+
+
+class HarviaCommandTimeoutError(HarviaDeviceUnavailableError):
+    """A command got no answer within the command timeout.
+
+    The cloud holds a command until the device acknowledges it, so the
+    command may have reached the device and been carried out (the sauna may
+    be heating) although no answer arrived: **its outcome is unknown**. It is
+    never re-sent automatically; read the device state before sending it
+    again.
+    """
 
 
 class HarviaBadRequestError(HarviaError):

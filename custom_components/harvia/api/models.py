@@ -56,7 +56,7 @@ def _str(value: Any) -> str | None:
     return None
 
 
-def _float(value: Any) -> float | None:
+def parse_float(value: Any) -> float | None:
     """Return a finite float from a number or numeric string, else ``None``."""
     if isinstance(value, bool):
         return None
@@ -74,7 +74,7 @@ def _float(value: Any) -> float | None:
 
 def _int(value: Any, *, strict: bool = False) -> int | None:
     """Return an int; ``strict`` refuses non-integral numbers instead of rounding."""
-    number = _float(value)
+    number = parse_float(value)
     if number is None:
         return None
     if strict and not number.is_integer():
@@ -106,10 +106,10 @@ def _datetime(value: Any) -> datetime | None:
         try:
             parsed = datetime.fromisoformat(text)
         except ValueError:
-            number = _float(text)
+            number = parse_float(text)
             return None if number is None else _from_epoch(number)
         return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
-    number = _float(value)
+    number = parse_float(value)
     return None if number is None else _from_epoch(number)
 
 
@@ -591,21 +591,21 @@ class Telemetry:
             session_id=session_id,
             type=type,
             raw=dict(data),
-            temperature=_float(_first(data, "temp", "temperature")),
-            humidity=_float(_first(data, "hum", "humidity")),
-            target_temperature=_float(data.get("targetTemp")),
-            target_humidity=_float(data.get("targetHum")),
+            temperature=parse_float(_first(data, "temp", "temperature")),
+            humidity=parse_float(_first(data, "hum", "humidity")),
+            target_temperature=parse_float(data.get("targetTemp")),
+            target_humidity=parse_float(data.get("targetHum")),
             heat_on=_bool(data.get("heatOn")),
             steam_on=_bool(data.get("steamOn")),
             light_on=_bool(data.get("lightOn")),
             fan_on=_bool(data.get("fanOn")),
-            panel_temperature=_float(data.get("panelTemp")),
+            panel_temperature=parse_float(data.get("panelTemp")),
             time_to_target=_int(data.get("timeToTarget")),
             remaining_time=_int(data.get("remainingTime")),
             on_time=_int(data.get("onTime")),
             total_sessions=_int(data.get("totalSessions")),
-            total_bathing_hours=_float(data.get("totalBathingHours")),
-            total_hours=_float(data.get("totalHours")),
+            total_bathing_hours=parse_float(data.get("totalBathingHours")),
+            total_hours=parse_float(data.get("totalHours")),
         )
 
 
@@ -639,8 +639,8 @@ class Profile:
         return cls(
             index=index,
             name=name or None,
-            target_temperature=_float(data.get("targetTemp")),
-            target_humidity=_float(data.get("targetHum")),
+            target_temperature=parse_float(data.get("targetTemp")),
+            target_humidity=parse_float(data.get("targetHum")),
             duration=_int(data.get("duration")),
             label=name or f"Profile {index + 1}",
             steamer_on=_bool(_nested(data, "steamer", "on")),
@@ -772,28 +772,28 @@ class CabinStatus:
 
         target_temperature = _target(
             is_heating,
-            _float(tel.get("targetTemp")),
+            parse_float(tel.get("targetTemp")),
             active.target_temperature if active else None,
-            _float(rep.get("targetTemp")),
+            parse_float(rep.get("targetTemp")),
         )
         target_humidity = _target(
             is_heating,
-            _float(tel.get("targetHum")),
+            parse_float(tel.get("targetHum")),
             active.target_humidity if active else None,
-            _float(rep.get("targetHum")),
+            parse_float(rep.get("targetHum")),
         )
 
         settings = _mapping(rep.get("settings"))
-        max_temperature = _float(settings.get("maxTemp"))
+        max_temperature = parse_float(settings.get("maxTemp"))
         if max_temperature is None or max_temperature <= MIN_TEMPERATURE:
             max_temperature = float(DEFAULT_MAX_TEMPERATURE)
 
-        current_temperature = _float(_first(tel, "temp", "temperature"))
+        current_temperature = parse_float(_first(tel, "temp", "temperature"))
         if current_temperature is None:
-            current_temperature = _float(_first(rep, "temp", "temperature"))
-        current_humidity = _float(_first(tel, "hum", "humidity"))
+            current_temperature = parse_float(_first(rep, "temp", "temperature"))
+        current_humidity = parse_float(_first(tel, "hum", "humidity"))
         if current_humidity is None:
-            current_humidity = _float(_first(rep, "hum", "humidity"))
+            current_humidity = parse_float(_first(rep, "hum", "humidity"))
 
         return cls(
             display_name=_str(rep.get("displayName")),
@@ -818,13 +818,13 @@ class CabinStatus:
             timer_ready=_datetime(_nested(rep, "timer", "readyTime")),
             signal_strength=_int(rep.get("signalStrength")),
             firmware_version=_str(rep.get("deviceFwVersion")),
-            panel_temperature=_float(tel.get("panelTemp")),
+            panel_temperature=parse_float(tel.get("panelTemp")),
             time_to_target=_int(tel.get("timeToTarget")),
             remaining_time=_int(tel.get("remainingTime")),
             on_time=_int(tel.get("onTime")),
             total_sessions=_int(tel.get("totalSessions")),
-            total_bathing_hours=_float(tel.get("totalBathingHours")),
-            total_hours=_float(tel.get("totalHours")),
+            total_bathing_hours=parse_float(tel.get("totalBathingHours")),
+            total_hours=parse_float(tel.get("totalHours")),
             connected=connected,
             has_steamer=(
                 has_steamer

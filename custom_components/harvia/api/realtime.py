@@ -44,6 +44,7 @@ from graphql import DocumentNode
 from yarl import URL
 
 from . import documents
+from ._http import safe_code
 from .auth import decode_jwt_claims
 from .client import HarviaClient
 from .endpoints import GraphQLEndpoint
@@ -215,18 +216,22 @@ def _errors(payload: Any) -> list[Mapping[str, Any]]:
 
 
 def _error_type(errors: list[Mapping[str, Any]]) -> str:
-    """A short, secret-free description: the error types (never messages)."""
+    """A short, secret-free description: the error types (never messages).
+
+    Only values that look like codes (:func:`safe_code`) are kept.
+    """
     types: list[str] = []
     for error in errors:
-        value = error.get("errorType")
-        if not isinstance(value, str):
+        value = safe_code(error.get("errorType"))
+        if value is None:
             extensions = error.get("extensions")
             code = extensions.get("code") if isinstance(extensions, Mapping) else None
-            value = str(code) if isinstance(code, str | int) else None
-        if value is None and isinstance(error.get("errorCode"), int):
-            value = f"code {error['errorCode']}"
+            value = safe_code(code)
+        status = error.get("errorCode")
+        if value is None and isinstance(status, int) and not isinstance(status, bool):
+            value = f"code {status}"
         if value:
-            types.append(value[:60])
+            types.append(value)
     return ", ".join(types) or "unspecified"
 
 
@@ -336,8 +341,11 @@ class _Socket:
         self.api = api
         self.feeds = tuple(feed for feed in FEEDS if feed.api == api)
         self.wake = asyncio.Event()
-        self.up = False  # handshake and first subscription round done
         self.connected = False
+        # Subscriptions active when the socket was renewed as planned: they
+        # count as active until the new connection's first subscription round
+        # ends (a planned renewal is not an outage). ``None``: no renewal.
+        self.carried: frozenset[tuple[str, str]] | None = None
         self.token: str | None = None
         self.ws: aiohttp.ClientWebSocketResponse | None = None
         self.subs: dict[str, _Subscription] = {}
@@ -408,8 +416,41 @@ class _Socket:
         _LOGGER.debug("Realtime %s socket lost: %s", self.api, reason)
         self.last_error = reason
         self.owner.last_error = f"{self.api}: {reason}"
-        self.up = False
+        self.carried = None
         self.owner.socket_lost()
+
+    # -- health ---------------------------------------------------------------
+
+    def wanted(self) -> set[tuple[str, str]]:
+        """(feed, device) of every subscription this socket should hold."""
+        return {
+            (feed.field, device_id)
+            for feed in self.feeds
+            for device_id in self.owner.device_ids
+        }
+
+    def active(self) -> set[tuple[str, str]]:
+        """(feed, device) of the subscriptions acknowledged and still live."""
+        if not self.connected:
+            return set()
+        return {
+            key
+            for key, sub_id in self.keys.items()
+            if (sub := self.subs.get(sub_id)) is not None and sub.acked
+        }
+
+    def is_subscribed(self, key: tuple[str, str]) -> bool:
+        """Whether a subscription is active (or carried over a renewal)."""
+        return key in self.active() or (
+            self.carried is not None and key in self.carried
+        )
+
+    def healthy(self) -> bool:
+        """Connected (or renewing as planned) with every wanted subscription."""
+        if not self.connected and self.carried is None:
+            return False
+        live = self.active() | (self.carried or frozenset())
+        return self.wanted() <= live
 
     # -- session --------------------------------------------------------------
 
@@ -448,6 +489,7 @@ class _Socket:
                 if task in done and (error := task.exception()) is not None:
                     raise error
             _LOGGER.debug("Realtime %s socket due for renewal", self.api)
+            self.carried = frozenset(self.active())
         finally:
             tasks = [t for t in (reader, syncer) if t is not None and not t.done()]
             for task in tasks:
@@ -639,6 +681,7 @@ class _Socket:
         self.last_error = reason
         self.owner.last_error = f"{self.api}: {reason}"
         _LOGGER.debug("Realtime %s socket: %s", self.api, reason)
+        self.owner.refresh_status(failure=True)
 
     # -- subscribing ----------------------------------------------------------
 
@@ -649,9 +692,10 @@ class _Socket:
         while True:
             self.wake.clear()
             await self._sync(ws, endpoint)
-            if not self.up:
-                self.up = True
-                self.owner.socket_up()
+            # The first round after a planned renewal has replaced what was
+            # carried over; from now on only live subscriptions count.
+            self.carried = None
+            self.owner.refresh_status(failure=bool(self.failed))
             await self.wake.wait()
 
     async def _sync(
@@ -668,8 +712,10 @@ class _Socket:
                 self.subs.pop(sub_id, None)
                 self.stopping.add(sub_id)
                 await self._send(ws, {"type": "stop", "id": sub_id})
-        self.failed.intersection_update(wanted)
-        new = [key for key in wanted if key not in self.keys and key not in self.failed]
+        # Failed subscriptions are retried on every round: at each connection
+        # and whenever the devices change.
+        self.failed.clear()
+        new = [key for key in wanted if key not in self.keys]
         if not new:
             return
         token = await self.owner.client.get_id_token()
@@ -789,9 +835,17 @@ def _connection_timeout(payload: Any) -> float:
 
 
 def _describe(err: BaseException) -> str:
-    if isinstance(err, HarviaError):
+    """Why a session failed, for diagnostics: the error type and HTTP status.
+
+    Only this module's own session errors keep their text (it is written
+    here from statuses and error types); other errors never contribute
+    theirs, which could hold what the cloud said.
+    """
+    if isinstance(err, _SessionError):
         return str(err) or type(err).__name__
-    return type(err).__name__
+    name = type(err).__name__
+    status = err.status if isinstance(err, HarviaError) else None
+    return f"{name} (HTTP {status})" if status is not None else name
 
 
 # --------------------------------------------------------------------------
@@ -802,9 +856,13 @@ def _describe(err: BaseException) -> str:
 class HarviaRealtime:
     """Push updates of an account's devices over AppSync realtime.
 
-    ``on_event`` gets every parsed push; ``on_status`` gets ``True`` once every
-    socket is connected and subscribed and ``False`` when one is lost (each
-    only on a change). Clocks and timeouts are injectable for tests:
+    ``on_event`` gets every parsed push; ``on_status`` gets ``True`` once both
+    sockets are connected and every wanted subscription (every feed of every
+    device) is acknowledged and active, and ``False`` when a socket is lost or
+    a wanted subscription fails, ends or is still missing (each only on a
+    change). A failed subscription is retried at the next connection and
+    when the devices change (:meth:`set_devices`); :meth:`is_subscribed`
+    tells which ones are active. Clocks and timeouts are injectable for tests:
     ``time_func`` measures liveness and socket age, ``wall_time_func`` is
     compared with the JWT's ``exp``.
     """
@@ -896,13 +954,35 @@ class HarviaRealtime:
                 raise error
 
     def set_devices(self, device_ids: Iterable[str]) -> None:
-        """Subscribe devices added and unsubscribe devices removed."""
+        """Subscribe devices added and unsubscribe devices removed.
+
+        A change also retries subscriptions that failed. Until the added
+        devices are subscribed the status is not ``True``.
+        """
         devices = frozenset(device_ids)
         if devices == self.device_ids:
             return
         self.device_ids = devices
         for socket in self._sockets:
             socket.wake.set()
+        self.refresh_status()
+
+    def is_subscribed(self, device_id: str, feed: str) -> bool:
+        """Whether pushes of ``feed`` for ``device_id`` can arrive now.
+
+        ``feed`` is the GraphQL field name: ``devicesStatesUpdateFeed``,
+        ``devicesMeasurementsUpdateFeed`` or ``otaUpdatesStatesUpdateFeed``
+        (unknown names give ``False``). ``True`` while the subscription is
+        acknowledged on a live socket (or carried over a planned renewal);
+        ``False`` for a device not given to :meth:`run`/:meth:`set_devices`.
+        """
+        if device_id not in self.device_ids:
+            return False
+        return any(
+            socket.is_subscribed((feed, device_id))
+            for socket in self._sockets
+            if any(known.field == feed for known in socket.feeds)
+        )
 
     async def close(self) -> None:
         """Stop :meth:`run` (it returns) and close the sockets."""
@@ -959,6 +1039,8 @@ class HarviaRealtime:
             task.cancel()
         if tasks:
             await asyncio.wait(tasks)
+        for socket in self._sockets:
+            socket.carried = None
 
     def endpoint(self, api: str) -> GraphQLEndpoint:
         """The AppSync API of a socket (known once logged in)."""
@@ -987,10 +1069,17 @@ class HarviaRealtime:
         delay = min(self.backoff_cap, self.backoff_base * 2.0 ** min(failures - 1, 30))
         return delay / 2 + self._random() * delay / 2
 
-    def socket_up(self) -> None:
-        """A socket is connected and subscribed."""
-        if all(socket.up for socket in self._sockets):
+    def refresh_status(self, *, failure: bool = False) -> None:
+        """Report ``True`` when every wanted subscription is active.
+
+        Otherwise report ``False`` after a ``failure`` or when the status was
+        ``True``; while the first connection is still coming up nothing is
+        reported.
+        """
+        if all(socket.healthy() for socket in self._sockets):
             self._report(True)
+        elif failure or self._status:
+            self._report(False)
 
     def socket_lost(self) -> None:
         """A socket failed."""

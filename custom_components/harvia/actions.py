@@ -1,35 +1,38 @@
-"""Turn Harvia cloud failures into messages a user can act on."""
+"""Writes to the Harvia cloud, with their failures as messages a user can act on."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
 
 from .api import (
     HarviaAuthenticationError,
     HarviaBadRequestError,
+    HarviaCommandNotSentError,
     HarviaCommandNotSupportedError,
     HarviaConnectionError,
     HarviaDeviceUnavailableError,
     HarviaError,
+    HarviaForbiddenError,
     HarviaLicenseRequiredError,
     HarviaRemoteStartNotAllowedError,
 )
 from .const import DOMAIN
+from .coordinator import HarviaConfigEntry
 
 LICENSE_ISSUE_ID = "control_license_required"
 
 
 @asynccontextmanager
-async def cloud_action(hass: HomeAssistant) -> AsyncIterator[None]:
+async def cloud_action(entry: HarviaConfigEntry) -> AsyncIterator[None]:
     """Run one write to the cloud; map its failure to a translated error.
 
     Nothing here retries: a heater command reaches the sauna once or not at all.
     """
+    hass = entry.runtime_data.hass
     try:
         yield
     except HarviaLicenseRequiredError as err:
@@ -64,7 +67,16 @@ async def cloud_action(hass: HomeAssistant) -> AsyncIterator[None]:
             translation_key="bad_request",
             translation_placeholders={"error": str(err)},
         ) from err
+    except HarviaCommandNotSentError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN, translation_key="command_not_sent"
+        ) from err
+    except HarviaForbiddenError as err:
+        raise HomeAssistantError(
+            translation_domain=DOMAIN, translation_key="forbidden"
+        ) from err
     except HarviaAuthenticationError as err:
+        entry.async_start_reauth(hass)
         raise HomeAssistantError(
             translation_domain=DOMAIN, translation_key="auth_failed"
         ) from err
