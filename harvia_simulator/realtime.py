@@ -372,6 +372,17 @@ class RealtimeHub:
                 sub_id, 400, f"Validation error: {err.message}", "ValidationError"
             )
             return
+        if subscription.field == OTA_FEED and self.cloud.faults.ota_refused_for(
+            account.email
+        ):
+            # An account the cloud refuses OTA to is refused its feed too.
+            conn.error(
+                sub_id,
+                401,
+                f"Not Authorized to access {OTA_FEED} on type Subscription",
+                "Unauthorized",
+            )
+            return
         conn.subscriptions[sub_id] = subscription
         conn.send({"id": sub_id, "type": "start_ack"})
 

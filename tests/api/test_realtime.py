@@ -1135,3 +1135,15 @@ async def test_session_from_home_assistant_is_used(
             await push.up()
         finally:
             await push.rt.close()
+
+
+async def test_refused_ota_feed_keeps_push_healthy(
+    push: Push, fenix: SimDevice, cloud: HarviaCloud, account: Account
+) -> None:
+    """The OTA feed is optional: refused, state and telemetry still count as push."""
+    cloud.faults.refuse_ota(account.email)
+    push.start(fenix.device_id)
+    await push.wait_until(lambda: push.statuses == [True])
+    assert push.rt.is_subscribed(fenix.device_id, STATE)
+    assert push.rt.is_subscribed(fenix.device_id, DATA)
+    assert not push.rt.is_subscribed(fenix.device_id, OTA)

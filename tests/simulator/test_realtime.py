@@ -373,3 +373,18 @@ async def test_stop_cancels_requests_waiting_for_an_ack(
     with pytest.raises(aiohttp.ClientError):
         await pending
     await socket.close()
+
+
+async def test_ota_feed_refused_with_ota(
+    api: Api, fenix: SimDevice, cloud: HarviaCloud, account: Account
+) -> None:
+    """An account refused OTA queries is refused the OTA feed too."""
+    cloud.faults.refuse_ota(account.email)
+    socket = await api.realtime()
+    answer = await socket.start(OTA_FEED, {"receiver": "fenix-1"}, sub_id="ota")
+    assert answer["type"] == "error"
+    assert answer["payload"]["errors"][0]["errorType"] == "Unauthorized"
+    assert (await socket.start(STATE_FEED, {"receiver": "fenix-1"}))["type"] == (
+        "start_ack"
+    )
+    await socket.close()

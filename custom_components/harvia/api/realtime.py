@@ -164,6 +164,8 @@ class _Feed:
     api: str
     document: DocumentNode
     parse: Callable[[Any, str], RealtimeEvent]
+    # Push counts as healthy only while every required feed is subscribed.
+    required: bool = True
 
 
 STATE_FEED: Final = _Feed(
@@ -177,6 +179,9 @@ OTA_FEED: Final = _Feed(
     "device",
     documents.OTA_UPDATES_STATES_UPDATE_FEED,
     parse_ota_notice,
+    # Its receiver is unsure (notes §6); firmware progress is also polled, so a
+    # refused OTA subscription must not keep state and telemetry polling.
+    required=False,
 )
 TELEMETRY_FEED: Final = _Feed(
     "devicesMeasurementsUpdateFeed",
@@ -450,7 +455,8 @@ class _Socket:
         if not self.connected and self.carried is None:
             return False
         live = self.active() | (self.carried or frozenset())
-        return self.wanted() <= live
+        required = {feed.field for feed in self.feeds if feed.required}
+        return {key for key in self.wanted() if key[0] in required} <= live
 
     # -- session --------------------------------------------------------------
 
