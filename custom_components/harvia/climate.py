@@ -18,7 +18,7 @@ from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .actions import cloud_action
-from .api import CommandType, optimistic
+from .api import MAX_HUMIDITY, MIN_HUMIDITY, STEAM_LIMIT, CommandType, optimistic
 from .const import DOMAIN
 from .coordinator import HarviaConfigEntry
 from .entity import HarviaEntity, async_add_cabin_entities, is_heater_cabin
@@ -26,10 +26,6 @@ from .entity import HarviaEntity, async_add_cabin_entities, is_heater_cabin
 # Commands are serialized by the cloud; never send two at once.
 PARALLEL_UPDATES = 1
 
-# The MyHarvia app's rule for combi heaters; the cloud itself does not enforce it.
-STEAM_LIMIT = 140
-MIN_HUMIDITY = 0
-MAX_HUMIDITY = 100
 
 CLIMATE = EntityDescription(key="climate", name=None)
 

@@ -16,7 +16,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .actions import cloud_action
-from .api import CabinStatus, CommandType, optimistic
+from .api import DEFAULT_MAX_ON_TIME, CabinStatus, CommandType, optimistic
 from .coordinator import CabinData, DeviceData, HarviaConfigEntry, HarviaCoordinator
 from .entity import (
     HarviaEntity,
@@ -29,7 +29,6 @@ from .entity import (
 PARALLEL_UPDATES = 1
 
 # The panel's longest session when settings.maxOnTime is not reported.
-DEFAULT_MAX_ON_TIME = 360
 
 
 def _session_duration(status: CabinStatus) -> int | None:

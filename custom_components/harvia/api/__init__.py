@@ -31,9 +31,13 @@ from .exceptions import (
     HarviaTimeoutError,
 )
 from .models import (
+    DEFAULT_MAX_ON_TIME,
     DEFAULT_MAX_TEMPERATURE,
+    MAX_HUMIDITY,
+    MIN_HUMIDITY,
     MIN_TEMPERATURE,
     REST_COMMANDS,
+    STEAM_LIMIT,
     CabinStatus,
     Capabilities,
     CommandType,
@@ -52,13 +56,17 @@ from .models import (
 
 __all__ = [
     "DEFAULT_ENDPOINTS_URL",
+    "DEFAULT_MAX_ON_TIME",
     "DEFAULT_MAX_TEMPERATURE",
     "DEVICES_MEASUREMENTS_UPDATE_FEED",
     "DEVICES_STATES_UPDATE_FEED",
     "DOCUMENTS",
+    "MAX_HUMIDITY",
+    "MIN_HUMIDITY",
     "MIN_TEMPERATURE",
     "OTA_UPDATES_STATES_UPDATE_FEED",
     "REST_COMMANDS",
+    "STEAM_LIMIT",
     "CabinStatus",
     "Capabilities",
     "CommandType",

@@ -24,6 +24,13 @@ from .exceptions import HarviaParseError
 
 MIN_TEMPERATURE: Final = 40
 DEFAULT_MAX_TEMPERATURE: Final = 110
+MIN_HUMIDITY: Final = 0
+MAX_HUMIDITY: Final = 100
+# The MyHarvia app's rule for combi heaters (the cloud does not enforce it):
+# target temperature + target humidity must not exceed this.
+STEAM_LIMIT: Final = 140
+# Session length cap (minutes) when the panel does not report settings.maxOnTime.
+DEFAULT_MAX_ON_TIME: Final = 360
 
 # Envelope keys of a telemetry record; everything else is measurement data
 # when a record arrives without a ``data`` object.
