@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
@@ -21,7 +22,9 @@ from .api import (
     HarviaRemoteStartNotAllowedError,
 )
 from .const import DOMAIN
-from .coordinator import HarviaConfigEntry
+
+if TYPE_CHECKING:
+    from .coordinator import HarviaConfigEntry
 
 LICENSE_ISSUE_ID = "control_license_required"
 

@@ -63,7 +63,7 @@ BINARY_SENSORS: tuple[HarviaBinarySensorEntityDescription, ...] = (
     HarviaBinarySensorEntityDescription(
         key="heating",
         translation_key="heating",
-        device_class=BinarySensorDeviceClass.HEAT,
+        # No device class: "heat" would show the session as "Hot"/"Normal".
         # A session running; waiting for a scheduled start is not heating.
         is_on_fn=lambda status: status.is_heating,
     ),

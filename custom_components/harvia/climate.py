@@ -168,33 +168,34 @@ class HarviaClimate(HarviaEntity, ClimateEntity):
         await self._async_power(False)
 
     async def _async_power(self, on: bool) -> None:
-        if on and self.status.remote_allowed is False:
-            # Checked before anything is sent: the door may be open.
-            raise ServiceValidationError(
-                translation_domain=DOMAIN, translation_key="remote_start_not_allowed"
-            )
+        if on:
+            self._check_remote_start()
         async with cloud_action(self.coordinator.config_entry):
             await self.coordinator.client.send_command(
                 self.device_id, self.shadow_id, CommandType.SAUNA, on
             )
-        self.coordinator.async_merge_cabin(
+        self.coordinator.async_commanded(
             self.device_id, self.cabin_id, **optimistic.power(on)
         )
 
     async def async_set_temperature(self, **kwargs: Any) -> None:
         """Set the target temperature (and optionally start or stop)."""
+        hvac_mode = kwargs.get(ATTR_HVAC_MODE)
+        if hvac_mode == HVACMode.HEAT:
+            # A start that will be refused must not leave a changed target behind.
+            self._check_remote_start()
         if (temperature := kwargs.get(ATTR_TEMPERATURE)) is not None:
             self._validate(temperature=float(temperature))
             async with cloud_action(self.coordinator.config_entry):
                 await self.coordinator.client.set_target(
                     self.device_id, self.shadow_id, temperature=float(temperature)
                 )
-            self.coordinator.async_merge_cabin(
+            self.coordinator.async_commanded(
                 self.device_id,
                 self.cabin_id,
                 **optimistic.target(self.status, temperature=float(temperature)),
             )
-        if (hvac_mode := kwargs.get(ATTR_HVAC_MODE)) is not None:
+        if hvac_mode is not None:
             await self.async_set_hvac_mode(hvac_mode)
 
     async def async_set_humidity(self, humidity: int) -> None:
@@ -204,7 +205,7 @@ class HarviaClimate(HarviaEntity, ClimateEntity):
             await self.coordinator.client.set_target(
                 self.device_id, self.shadow_id, humidity=float(humidity)
             )
-        self.coordinator.async_merge_cabin(
+        self.coordinator.async_commanded(
             self.device_id,
             self.cabin_id,
             **optimistic.target(self.status, humidity=float(humidity)),
@@ -225,9 +226,18 @@ class HarviaClimate(HarviaEntity, ClimateEntity):
                     "presets": ", ".join(self.preset_modes or []),
                 },
             )
+        if self.coordinator.async_queue_profile(self.device_id, self.cabin_id, index):
+            return
         async with cloud_action(self.coordinator.config_entry):
             await self.coordinator.async_set_profile(
                 self.device_id, self.cabin_id, index
+            )
+
+    def _check_remote_start(self) -> None:
+        """Refuse a remote start before anything is sent: the door may be open."""
+        if self.status.remote_allowed is False:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN, translation_key="remote_start_not_allowed"
             )
 
     def _validate(

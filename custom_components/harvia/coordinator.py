@@ -7,13 +7,15 @@ from datetime import datetime, timedelta
 from typing import Any, TypedDict
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
+from .actions import cloud_action
 from .api import (
     CabinStatus,
     Device,
@@ -41,6 +43,8 @@ type HarviaConfigEntry = ConfigEntry[HarviaCoordinator]
 CLASSIC = "classic"
 # A panel applies a profile change 10-15 s after the write; give up waiting after this.
 PROFILE_APPLY_TIMEOUT = timedelta(seconds=60)
+# A device pushes what a command changed within seconds; past this, read it.
+CONFIRM_WITHIN = timedelta(seconds=30)
 
 
 class _Partial(TypedDict):
@@ -149,6 +153,9 @@ class HarviaCoordinator(DataUpdateCoordinator[dict[str, DeviceData]]):
         # Pushes sent before the subscriptions stood are lost: read all once.
         self._catch_up = True
         self.realtime: HarviaRealtime | None = None
+        # Confirmation checks after commands, and the last state push per cabin.
+        self._confirmations: dict[tuple[str, str], CALLBACK_TYPE] = {}
+        self._state_pushed: dict[tuple[str, str], int] = {}
         # Every merge is numbered; a poll re-applies those after its reads.
         self._merge_mark = 0
         self._merged_during_poll: list[tuple[int, str, str, _Partial]] | None = None
@@ -309,12 +316,14 @@ class HarviaCoordinator(DataUpdateCoordinator[dict[str, DeviceData]]):
         if not self.data or (device := self.data.get(event.device_id)) is None:
             return
         if isinstance(event, StateEvent):
+            cabin_id = self._cabin_of(device.device, event.shadow_name)
             self.async_merge_cabin(
                 event.device_id,
-                self._cabin_of(device.device, event.shadow_name),
+                cabin_id,
                 reported=event.reported,
                 connected=event.connected,
             )
+            self._state_pushed[(event.device_id, cabin_id)] = self._merge_mark
         elif isinstance(event, TelemetryEvent):
             self.async_merge_cabin(
                 event.device_id,
@@ -410,25 +419,72 @@ class HarviaCoordinator(DataUpdateCoordinator[dict[str, DeviceData]]):
     ) -> None:
         """Send the profile change that waited for the previous one to land."""
         try:
-            await self.async_set_profile(key[0], key[1], profile)
-        except HarviaError as err:
+            # The same errors, licence repair issue included, as a user's action.
+            async with cloud_action(self.config_entry):
+                await self.async_set_profile(key[0], key[1], profile)
+        except HomeAssistantError as err:
             # Nobody waits for this call any more: say it in the log.
             LOGGER.warning("Could not change the sauna's profile: %s", err)
-            self.async_update_listeners()
+
+    @callback
+    def async_commanded(
+        self,
+        device_id: str,
+        cabin_id: str,
+        *,
+        reported: dict[str, Any] | None = None,
+        telemetry: dict[str, Any] | None = None,
+    ) -> None:
+        """Show a command's outcome now; check with the cloud if nobody confirms.
+
+        The device pushes what a command changed. When it pushes nothing (the
+        command changed nothing, or the push was lost), the cabin's state is
+        read once, so the commanded state does not stay on screen unconfirmed.
+        """
+        self.async_merge_cabin(
+            device_id, cabin_id, reported=reported, telemetry=telemetry
+        )
+        key = (device_id, cabin_id)
+        commanded_at = self._merge_mark
+        if (cancel := self._confirmations.pop(key, None)) is not None:
+            cancel()
+
+        @callback
+        def _verify(_now: datetime) -> None:
+            self._confirmations.pop(key, None)
+            if self._state_pushed.get(key, -1) <= commanded_at:
+                self.config_entry.async_create_task(
+                    self.hass, self.async_request_refresh(), f"{DOMAIN} confirm"
+                )
+
+        self._confirmations[key] = async_call_later(self.hass, CONFIRM_WITHIN, _verify)
+
+    async def async_shutdown(self) -> None:
+        """Cancel pending confirmation checks with the entry."""
+        for cancel in self._confirmations.values():
+            cancel()
+        self._confirmations.clear()
+        await super().async_shutdown()
+
+    @callback
+    def async_queue_profile(self, device_id: str, cabin_id: str, profile: int) -> bool:
+        """Hold a profile change back while the panel applies the previous one.
+
+        A panel drops a profile change that arrives while the previous one is
+        still being applied. Returns whether the change was queued (it is sent
+        once the previous one landed).
+        """
+        if (pending := self.pending_profiles.get((device_id, cabin_id))) is None:
+            return False
+        pending.queued = profile
+        self.async_update_listeners()
+        return True
 
     async def async_set_profile(
         self, device_id: str, cabin_id: str, profile: int
     ) -> None:
-        """Change the active profile, one write at a time.
-
-        A panel drops a profile change that arrives while the previous one is still
-        being applied, so a second request waits for the first to land.
-        """
+        """Send a profile change now (see async_queue_profile)."""
         key = (device_id, cabin_id)
-        if (pending := self.pending_profiles.get(key)) is not None:
-            pending.queued = profile
-            self.async_update_listeners()
-            return
         # Pending before the write, so a request meanwhile queues behind it.
         self.pending_profiles[key] = PendingProfile(
             profile=profile, sent_at=dt_util.utcnow()

@@ -48,7 +48,15 @@ def controller_device_info(data: DeviceData) -> DeviceInfo:
         connections.add((CONNECTION_BLUETOOTH, device.mac))
     if status and status.mac:
         connections.add((CONNECTION_NETWORK_MAC, status.mac))
-    name = status.display_name if status and len(data.cabins) == 1 else None
+    if status and status.display_name:
+        # One cabin: the controller is the sauna; several: it is their controller.
+        name = (
+            status.display_name
+            if len(data.cabins) == 1
+            else f"{status.display_name} controller"
+        )
+    else:
+        name = None
     return DeviceInfo(
         identifiers={(DOMAIN, controller_identifier(device.device_id))},
         manufacturer=MANUFACTURER,

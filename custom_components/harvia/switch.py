@@ -108,6 +108,6 @@ class HarviaSwitch(HarviaEntity, SwitchEntity):
                 command,
                 on,
             )
-        self.coordinator.async_merge_cabin(
+        self.coordinator.async_commanded(
             self.device_id, self.cabin_id, **optimistic.output(command, on)
         )

@@ -352,3 +352,53 @@ async def test_queued_preset_failure_is_logged(
             await task
     assert "Could not change the sauna's profile" in caplog.text
     assert _state(hass, FENIX).attributes[ATTR_PRESET_MODE] == presets[1]
+
+
+async def test_temperature_and_start_refused_together(
+    hass: HomeAssistant,
+    cloud: HarviaCloud,
+    devices: dict[str, SimDevice],
+    init_integration: MockConfigEntry,
+) -> None:
+    """A start that will be refused leaves the target untouched too."""
+    devices["fenix"].panel.open_door()
+    await async_refresh(hass, init_integration)
+    writes = cloud.request_counts["PATCH /devices/target"]
+    before = _state(hass, FENIX).attributes[ATTR_TEMPERATURE]
+    with pytest.raises(ServiceValidationError):
+        await _call(
+            hass,
+            SERVICE_SET_TEMPERATURE,
+            FENIX,
+            **{ATTR_TEMPERATURE: 85, ATTR_HVAC_MODE: HVACMode.HEAT},
+        )
+    assert cloud.request_counts["PATCH /devices/target"] == writes
+    assert _state(hass, FENIX).attributes[ATTR_TEMPERATURE] == before
+
+
+async def test_queued_preset_keeps_licence_issue(
+    hass: HomeAssistant,
+    cloud: HarviaCloud,
+    init_integration: MockConfigEntry,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """A held-back profile change neither clears nor hides the licence issue."""
+    presets = _state(hass, FENIX).attributes["preset_modes"]
+    await _call(hass, SERVICE_SET_PRESET_MODE, FENIX, **{ATTR_PRESET_MODE: presets[1]})
+    cloud.account("owner@example.com").licensed = False
+    with pytest.raises(HomeAssistantError):
+        await _call(hass, SERVICE_TURN_ON, FENIX)
+    assert issue_registry.async_get_issue(DOMAIN, "control_license_required")
+
+    # Queued behind the first change: nothing sent, the issue stays.
+    await _call(hass, SERVICE_SET_PRESET_MODE, FENIX, **{ATTR_PRESET_MODE: presets[2]})
+    assert issue_registry.async_get_issue(DOMAIN, "control_license_required")
+
+    # Sent once the first one landed: refused, and the issue is still there.
+    cloud.advance(20)
+    await async_refresh(hass, init_integration)
+    for task in list(init_integration._background_tasks):
+        if task.get_name().endswith("queued profile change"):
+            await task
+    assert issue_registry.async_get_issue(DOMAIN, "control_license_required")
+    assert _state(hass, FENIX).attributes[ATTR_PRESET_MODE] == presets[1]

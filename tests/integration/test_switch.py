@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Generator
+from datetime import timedelta
 from typing import Any
 from unittest.mock import patch
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import (
     ATTR_ENTITY_ID,
     SERVICE_TURN_OFF,
@@ -29,7 +31,7 @@ from syrupy.assertion import SnapshotAssertion
 from custom_components.harvia.const import DOMAIN
 from harvia_simulator import Account, HarviaCloud, SimDevice
 
-from .conftest import async_full_refresh, async_refresh
+from .conftest import async_full_refresh, async_poll, async_refresh, async_settle_push
 
 FENIX_LIGHT = "switch.home_sauna_light"
 FENIX_FAN = "switch.home_sauna_fan"
@@ -336,3 +338,41 @@ async def test_new_device_adds_switches(
     await async_refresh(hass, init_integration)
     assert _state(hass, "switch.cottage_light") == STATE_OFF
     assert _state(hass, "switch.cottage_fan") == STATE_OFF
+
+
+async def test_unconfirmed_command_is_checked(
+    freezer: FrozenDateTimeFactory,
+    hass: HomeAssistant,
+    cloud: HarviaCloud,
+    init_integration: MockConfigEntry,
+) -> None:
+    """A command the sauna never confirms is checked with the cloud, not kept."""
+    steamer = "switch.spa_steamer"
+    await hass.services.async_call(
+        "switch", "turn_on", {"entity_id": steamer}, blocking=True
+    )
+    # Shown at once; the cabin is cold, so the steamer does not actually run
+    # and the controller pushes nothing.
+    assert hass.states.get(steamer).state == STATE_ON  # type: ignore[union-attr]
+    await async_settle_push(hass, init_integration)
+    reads = cloud.request_counts["GET /devices/state"]
+    await async_poll(hass, freezer, timedelta(seconds=31))
+    assert cloud.request_counts["GET /devices/state"] > reads
+    assert hass.states.get(steamer).state == STATE_OFF  # type: ignore[union-attr]
+
+
+async def test_confirmed_command_needs_no_check(
+    freezer: FrozenDateTimeFactory,
+    hass: HomeAssistant,
+    cloud: HarviaCloud,
+    init_integration: MockConfigEntry,
+) -> None:
+    """A command the sauna confirms by push costs no extra read."""
+    await hass.services.async_call(
+        "switch", "turn_on", {"entity_id": "switch.home_sauna_light"}, blocking=True
+    )
+    await async_settle_push(hass, init_integration)
+    reads = cloud.request_counts["GET /devices/state"]
+    await async_poll(hass, freezer, timedelta(seconds=31))
+    assert cloud.request_counts["GET /devices/state"] == reads
+    assert hass.states.get("switch.home_sauna_light").state == STATE_ON  # type: ignore[union-attr]
