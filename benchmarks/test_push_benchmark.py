@@ -43,7 +43,7 @@ async def test_panel_to_entity_latency(
     init_integration: MockConfigEntry,
 ) -> None:
     """Wall time from a change at the panel to the entity's new state."""
-    coordinator = init_integration.runtime_data
+    coordinator = init_integration.runtime_data.coordinator
     changed = asyncio.Event()
 
     @callback

@@ -7,7 +7,6 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
-from homeassistant.util import dt as dt_util
 
 from .api import (
     DEFAULT_ENDPOINTS_URL,
@@ -17,8 +16,10 @@ from .api import (
 )
 from .api.realtime import HarviaRealtime
 from .const import CONF_ENDPOINTS_URL, DOMAIN, LOGGER
-from .coordinator import HarviaConfigEntry, HarviaCoordinator
+from .coordinator import HarviaCoordinator, wall_clock
+from .data import HarviaConfigEntry, HarviaData
 from .device_info import registry_identifiers
+from .firmware import HarviaOtaCoordinator
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
@@ -37,7 +38,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: HarviaConfigEntry) -> bo
         entry.data[CONF_USERNAME],
         entry.data[CONF_PASSWORD],
         endpoints_url=entry.data.get(CONF_ENDPOINTS_URL, DEFAULT_ENDPOINTS_URL),
-        time_func=_wall_clock,
+        time_func=wall_clock,
     )
     try:
         await client.login()
@@ -54,18 +55,17 @@ async def async_setup_entry(hass: HomeAssistant, entry: HarviaConfigEntry) -> bo
 
     coordinator = HarviaCoordinator(hass, entry, client)
     await coordinator.async_config_entry_first_refresh()
-    entry.runtime_data = coordinator
+    # Never raises: a catalogue the cloud refuses or cannot send now only
+    # leaves the firmware entities without an offer.
+    firmware = HarviaOtaCoordinator(hass, entry, coordinator)
+    await firmware.async_refresh()
+    realtime = coordinator.realtime
+    entry.runtime_data = HarviaData(
+        client=client, coordinator=coordinator, firmware=firmware, realtime=realtime
+    )
 
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
 
-    realtime = HarviaRealtime(
-        client,
-        on_event=coordinator.async_handle_push,
-        on_status=coordinator.async_set_push_status,
-        time_func=hass.loop.time,
-        wall_time_func=_wall_clock,
-    )
-    coordinator.realtime = realtime
     # Follow devices added to or removed from the account.
     entry.async_on_unload(
         coordinator.async_add_listener(lambda: realtime.set_devices(coordinator.data))
@@ -76,14 +76,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: HarviaConfigEntry) -> bo
     return True
 
 
-def _wall_clock() -> float:
-    """Home Assistant's clock, for token expiry."""
-    return dt_util.utcnow().timestamp()
-
-
 async def _async_listen(entry: HarviaConfigEntry, realtime: HarviaRealtime) -> None:
     """Receive pushes until the entry unloads (which cancels this task)."""
-    coordinator = entry.runtime_data
+    coordinator = entry.runtime_data.coordinator
     try:
         await realtime.run(coordinator.data)
     except HarviaAuthenticationError:
@@ -101,7 +96,10 @@ async def async_remove_config_entry_device(
 ) -> bool:
     """Let the user remove a device that is no longer on the account."""
     current = set().union(
-        *(registry_identifiers(data) for data in entry.runtime_data.data.values())
+        *(
+            registry_identifiers(data)
+            for data in entry.runtime_data.coordinator.data.values()
+        )
     )
     return not any(
         domain == DOMAIN and identifier in current

@@ -24,7 +24,7 @@ from .api import (
 from .const import DOMAIN
 
 if TYPE_CHECKING:
-    from .coordinator import HarviaConfigEntry
+    from .data import HarviaConfigEntry
 
 LICENSE_ISSUE_ID = "control_license_required"
 
@@ -35,7 +35,7 @@ async def cloud_action(entry: HarviaConfigEntry) -> AsyncIterator[None]:
 
     Nothing here retries: a heater command reaches the sauna once or not at all.
     """
-    hass = entry.runtime_data.hass
+    hass = entry.runtime_data.coordinator.hass
     try:
         yield
     except HarviaLicenseRequiredError as err:

@@ -15,7 +15,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import CabinStatus, CommandType
-from .coordinator import CabinData, DeviceData, HarviaConfigEntry, HarviaCoordinator
+from .coordinator import CabinData, DeviceData, HarviaCoordinator
+from .data import HarviaConfigEntry
 from .entity import HarviaEntity, async_add_cabin_entities, is_heater_cabin
 
 # Read-only: the coordinator does all the fetching.

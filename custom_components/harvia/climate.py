@@ -20,7 +20,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .actions import cloud_action
 from .api import MAX_HUMIDITY, MIN_HUMIDITY, STEAM_LIMIT, CommandType, optimistic
 from .const import DOMAIN
-from .coordinator import HarviaConfigEntry
+from .data import HarviaConfigEntry
 from .entity import HarviaEntity, async_add_cabin_entities, is_heater_cabin
 
 # Commands are serialized by the cloud; never send two at once.

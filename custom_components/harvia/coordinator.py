@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
 from homeassistant.helpers import device_registry as dr
@@ -37,7 +36,8 @@ from .api.realtime import (
 from .const import DOMAIN, LOGGER, PUSH_SAFETY_INTERVAL, SCAN_INTERVAL, SIGNAL_OTA_STATE
 from .device_info import controller_device_info, registry_identifiers
 
-type HarviaConfigEntry = ConfigEntry[HarviaCoordinator]
+if TYPE_CHECKING:
+    from .data import HarviaConfigEntry
 
 # The classic shadow (SaunaSensor) has no cabin id.
 CLASSIC = "classic"
@@ -130,6 +130,11 @@ class PendingProfile:
     queued: int | None = None
 
 
+def wall_clock() -> float:
+    """Home Assistant's clock, for token expiry."""
+    return dt_util.utcnow().timestamp()
+
+
 class HarviaCoordinator(DataUpdateCoordinator[dict[str, DeviceData]]):
     """Polls the Harvia cloud; pushes and commands merge into the same data."""
 
@@ -152,7 +157,14 @@ class HarviaCoordinator(DataUpdateCoordinator[dict[str, DeviceData]]):
         self.push_connected = False
         # Pushes sent before the subscriptions stood are lost: read all once.
         self._catch_up = True
-        self.realtime: HarviaRealtime | None = None
+        # The push listener; it runs from __init__.async_setup_entry.
+        self.realtime = HarviaRealtime(
+            client,
+            on_event=self.async_handle_push,
+            on_status=self.async_set_push_status,
+            time_func=hass.loop.time,
+            wall_time_func=wall_clock,
+        )
         # Confirmation checks after commands, and the last state push per cabin.
         self._confirmations: dict[tuple[str, str], CALLBACK_TYPE] = {}
         self._state_pushed: dict[tuple[str, str], int] = {}
@@ -280,11 +292,8 @@ class HarviaCoordinator(DataUpdateCoordinator[dict[str, DeviceData]]):
 
     def _telemetry_pushed(self, device_id: str) -> bool:
         """Whether this device's telemetry arrives by push right now."""
-        realtime = self.realtime
-        return (
-            self.push_connected
-            and realtime is not None
-            and realtime.is_subscribed(device_id, TELEMETRY_FEED.field)
+        return self.push_connected and self.realtime.is_subscribed(
+            device_id, TELEMETRY_FEED.field
         )
 
     @staticmethod

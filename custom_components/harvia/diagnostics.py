@@ -10,7 +10,9 @@ from homeassistant.components.diagnostics import REDACTED, async_redact_data
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 
-from .coordinator import DeviceData, HarviaConfigEntry, HarviaCoordinator
+from .coordinator import DeviceData, HarviaCoordinator
+from .data import HarviaConfigEntry
+from .firmware import HarviaOtaCoordinator, newest_in_catalogue
 
 # Every key whose value is private, wherever it appears: entry data, device
 # attributes (also as [{key, value}] pairs), shadow documents, telemetry and
@@ -195,10 +197,29 @@ def _connection(coordinator: HarviaCoordinator) -> dict[str, Any]:
         ],
         "push": {
             "connected": coordinator.push_connected,
-            "realtime": (
-                coordinator.realtime.diagnostics() if coordinator.realtime else None
-            ),
+            "realtime": coordinator.realtime.diagnostics(),
         },
+    }
+
+
+def _firmware(firmware: HarviaOtaCoordinator) -> dict[str, Any]:
+    """Per catalogue: whether the cloud refused it, and the newest release in it."""
+    catalogues: list[dict[str, Any]] = []
+    for key, catalogue in sorted(
+        (firmware.data or {}).items(), key=lambda item: (item[0][0], item[0][1] or "")
+    ):
+        newest = newest_in_catalogue(catalogue.updates, key)
+        catalogues.append(
+            {
+                "device_type": key[0],
+                "hw_version": key[1],
+                "refused": catalogue.refused,
+                "latest_version": newest.firmware_version if newest else None,
+            }
+        )
+    return {
+        "last_update_success": firmware.last_update_success,
+        "catalogues": catalogues,
     }
 
 
@@ -206,7 +227,7 @@ async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: HarviaConfigEntry
 ) -> dict[str, Any]:
     """Return diagnostics for a config entry."""
-    coordinator = entry.runtime_data
+    coordinator = entry.runtime_data.coordinator
     data = {
         "entry": {
             "title": entry.title,
@@ -215,6 +236,7 @@ async def async_get_config_entry_diagnostics(
             "options": dict(entry.options),
         },
         "connection": _connection(coordinator),
+        "firmware": _firmware(entry.runtime_data.firmware),
         "devices": [_device(device) for device in (coordinator.data or {}).values()],
     }
     # Account identifiers are also searched for inside other strings. Never the

@@ -11,7 +11,8 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .api import CabinStatus, CommandType
-from .coordinator import CabinData, DeviceData, HarviaConfigEntry, HarviaCoordinator
+from .coordinator import CabinData, DeviceData, HarviaCoordinator
+from .data import HarviaConfigEntry
 from .device_info import cabin_device_info, controller_device_info
 
 
@@ -53,7 +54,7 @@ def async_add_cabin_entities[D: EntityDescription](
     exists: Callable[[D, DeviceData, CabinData], bool],
 ) -> None:
     """Add an entity per cabin and description now and whenever one appears."""
-    coordinator = entry.runtime_data
+    coordinator = entry.runtime_data.coordinator
     descriptions = tuple(descriptions)
     known: set[str] = set()
 

@@ -17,7 +17,8 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .actions import cloud_action
 from .api import DEFAULT_MAX_ON_TIME, CabinStatus, CommandType, optimistic
-from .coordinator import CabinData, DeviceData, HarviaConfigEntry, HarviaCoordinator
+from .coordinator import CabinData, DeviceData, HarviaCoordinator
+from .data import HarviaConfigEntry
 from .entity import (
     HarviaEntity,
     async_add_cabin_entities,

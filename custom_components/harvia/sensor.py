@@ -23,7 +23,8 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
 from .api import CabinStatus
-from .coordinator import CabinData, DeviceData, HarviaConfigEntry, HarviaCoordinator
+from .coordinator import CabinData, DeviceData, HarviaCoordinator
+from .data import HarviaConfigEntry
 from .entity import HarviaEntity, async_add_cabin_entities, is_heater_cabin
 
 # Read-only: the coordinator does all the fetching.

@@ -12,7 +12,8 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .actions import cloud_action
 from .api import CabinStatus, CommandType, optimistic
-from .coordinator import CabinData, DeviceData, HarviaConfigEntry, HarviaCoordinator
+from .coordinator import CabinData, DeviceData, HarviaCoordinator
+from .data import HarviaConfigEntry
 from .entity import (
     HarviaEntity,
     async_add_cabin_entities,

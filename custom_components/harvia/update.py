@@ -1,24 +1,23 @@
 """Firmware update entity: one per controller.
 
-The cloud's firmware catalogue (``otaUpdatesList``) changes rarely, so it is read
-at setup and then every few hours by a small coordinator of its own, shared by
-the account's controllers. An install is started with ``devicesOtaUpdatesStart``;
-while it runs the entity polls ``otaUpdatesStatesList`` for its progress (and
-takes the realtime OTA feed's records too) until the controller reports the new
-firmware version, or gives up after a while. An install already running when the
-entity is set up (Home Assistant restarted, or it was started from the MyHarvia
-app), or one the realtime feed reports, is followed the same way.
+The firmware catalogue is read by a coordinator of the entry's own
+(``firmware.py``), shared by the account's controllers. An install is started
+with ``devicesOtaUpdatesStart``; while it runs the entity polls
+``otaUpdatesStatesList`` for its progress (and takes the realtime OTA feed's
+records too) until the controller reports the new firmware version, or gives up
+after a while. An install already running when the entity is set up (Home
+Assistant restarted, or it was started from the MyHarvia app), or one the
+realtime feed reports, is followed the same way.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from awesomeversion import AwesomeVersion, AwesomeVersionException
 from homeassistant.components.update import (
     UpdateDeviceClass,
     UpdateEntity,
@@ -31,32 +30,26 @@ from homeassistant.helpers import device_registry as dr, issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.event import async_track_time_interval
-from homeassistant.helpers.update_coordinator import (
-    CoordinatorEntity,
-    DataUpdateCoordinator,
-)
+from homeassistant.helpers.update_coordinator import CoordinatorEntity
 from homeassistant.util import dt as dt_util
 
 from .actions import cloud_action
-from .api import (
-    Device,
-    HarviaAuthenticationError,
-    HarviaConnectionError,
-    HarviaError,
-    OtaState,
-    OtaStatus,
-    OtaUpdate,
-)
+from .api import HarviaError, OtaState, OtaStatus, OtaUpdate
 from .const import DOMAIN, LOGGER, SIGNAL_OTA_STATE
-from .coordinator import DeviceData, HarviaConfigEntry, HarviaCoordinator
+from .coordinator import DeviceData, HarviaCoordinator
+from .data import HarviaConfigEntry
 from .device_info import controller_device_info
+from .firmware import (
+    HarviaOtaCoordinator,
+    OtaCatalogue,
+    catalogue_key,
+    is_newer,
+    newest_update,
+)
 
 # One firmware install at a time per account.
 PARALLEL_UPDATES = 1
 
-# How often the firmware catalogue is read, and how soon again after it could not be.
-CATALOGUE_INTERVAL: Final = timedelta(hours=6)
-CATALOGUE_RETRY_INTERVAL: Final = timedelta(minutes=30)
 # How often a running install's progress is read.
 PROGRESS_INTERVAL: Final = timedelta(seconds=15)
 # An install that has not finished after this is given up on.
@@ -65,145 +58,6 @@ INSTALL_TIMEOUT: Final = timedelta(minutes=30)
 # until it shows the new version.
 DONE_REFRESH: Final = timedelta(minutes=1)
 
-type CatalogueKey = tuple[str, str | None]
-
-
-@dataclass(frozen=True, slots=True)
-class OtaCatalogue:
-    """What the cloud offers one device type and hardware version."""
-
-    updates: tuple[OtaUpdate, ...] = ()
-    # The cloud refused to list updates for this account (not a network failure).
-    refused: bool = False
-
-
-def catalogue_key(device: Device) -> CatalogueKey | None:
-    """The catalogue a device's updates are listed in (None: unknown type)."""
-    if not device.type:
-        return None
-    return (device.type, device.hw_version)
-
-
-def parse_version(value: str | None) -> AwesomeVersion | None:
-    """A comparable version, None when the text is not a version."""
-    if not value:
-        return None
-    version = AwesomeVersion(value)
-    return version if version.valid else None
-
-
-def is_newer(candidate: str | None, installed: str | None) -> bool:
-    """Whether ``candidate`` is a newer version than ``installed``.
-
-    An unknown installed version makes any known candidate newer; versions that
-    cannot be compared never are.
-    """
-    if (new := parse_version(candidate)) is None:
-        return False
-    if installed is None:
-        return True
-    if (old := parse_version(installed)) is None:
-        return False
-    try:
-        return bool(new > old)
-    except AwesomeVersionException:
-        return False
-
-
-def newest_update(updates: Iterable[OtaUpdate], device: Device) -> OtaUpdate | None:
-    """The newest enabled, non-beta update for this device's type and hardware."""
-    best: OtaUpdate | None = None
-    for update in updates:
-        if update.enabled is not True or update.beta_testing is True:
-            continue
-        if (
-            update.device_type
-            and device.type
-            and update.device_type.casefold() != device.type.casefold()
-        ):
-            continue
-        if (
-            update.hw_version
-            and device.hw_version
-            and update.hw_version != device.hw_version
-        ):
-            continue
-        if parse_version(update.firmware_version) is None:
-            continue
-        if best is None or is_newer(update.firmware_version, best.firmware_version):
-            best = update
-    return best
-
-
-class HarviaOtaCoordinator(DataUpdateCoordinator[dict[CatalogueKey, OtaCatalogue]]):
-    """Reads the firmware catalogue for the account's device types, rarely."""
-
-    config_entry: HarviaConfigEntry
-
-    def __init__(
-        self, hass: HomeAssistant, entry: HarviaConfigEntry, devices: HarviaCoordinator
-    ) -> None:
-        """Initialize the catalogue coordinator."""
-        super().__init__(
-            hass,
-            LOGGER,
-            config_entry=entry,
-            name=f"{DOMAIN} firmware",
-            update_interval=CATALOGUE_INTERVAL,
-            always_update=False,
-        )
-        self.devices = devices
-        # Catalogues asked for at least once (successfully or not).
-        self.attempted: set[CatalogueKey] = set()
-
-    def wanted_keys(self) -> set[CatalogueKey]:
-        """The catalogues of the devices the account has now."""
-        return {
-            key
-            for data in (self.devices.data or {}).values()
-            if (key := catalogue_key(data.device)) is not None
-        }
-
-    async def _async_update_data(self) -> dict[CatalogueKey, OtaCatalogue]:
-        """Read every catalogue; a failed read keeps the last one it had.
-
-        Never raises: a refusal (the account may not list updates) is recorded per
-        catalogue, a network failure shortens the wait until the next attempt.
-        """
-        previous = self.data or {}
-        result: dict[CatalogueKey, OtaCatalogue] = {}
-        failed = False
-        for key in sorted(self.wanted_keys(), key=lambda k: (k[0], k[1] or "")):
-            device_type, hw_version = key
-            self.attempted.add(key)
-            try:
-                updates = await self.devices.client.get_ota_updates(
-                    device_type, hw_version
-                )
-            except (HarviaConnectionError, HarviaAuthenticationError) as err:
-                # Transient (or the credentials, which the device poll reports):
-                # says nothing about whether this account may update firmware.
-                LOGGER.debug(
-                    "Could not read the firmware catalogue of %s: %s", device_type, err
-                )
-                failed = True
-                if key in previous:
-                    result[key] = previous[key]
-            except HarviaError as err:
-                LOGGER.debug(
-                    "The Harvia cloud does not list firmware updates of %s for this "
-                    "account: %s",
-                    device_type,
-                    err,
-                )
-                result[key] = OtaCatalogue(refused=True)
-            else:
-                result[key] = OtaCatalogue(updates=tuple(updates))
-        self.update_interval = (
-            CATALOGUE_RETRY_INTERVAL if failed else CATALOGUE_INTERVAL
-        )
-        return result
-
 
 async def async_setup_entry(
     hass: HomeAssistant,
@@ -211,9 +65,8 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Set up a firmware update entity per controller."""
-    coordinator = entry.runtime_data
-    catalogue = HarviaOtaCoordinator(hass, entry, coordinator)
-    await catalogue.async_refresh()
+    coordinator = entry.runtime_data.coordinator
+    catalogue = entry.runtime_data.firmware
     known: set[str] = set()
 
     @callback

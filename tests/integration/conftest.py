@@ -165,18 +165,14 @@ async def async_settle_push(hass: HomeAssistant, entry: MockConfigEntry) -> None
     # The listener reads from loopback sockets: a few loop turns deliver all.
     seen, quiet = -1, 0
     for _ in range(2000):
-        events = realtime.stats.events if realtime else 0
+        events = realtime.stats.events
         quiet = quiet + 1 if events == seen else 0
-        subscribed = (
-            realtime is None
-            or not realtime.running
-            or (
-                realtime.connected
-                # Every feed of every device acknowledged: a time jump now
-                # cannot outrun a pending start_ack.
-                and realtime.stats.active_subscriptions
-                == FEEDS_PER_DEVICE * len(realtime.device_ids)
-            )
+        subscribed = not realtime.running or (
+            realtime.connected
+            # Every feed of every device acknowledged: a time jump now
+            # cannot outrun a pending start_ack.
+            and realtime.stats.active_subscriptions
+            == FEEDS_PER_DEVICE * len(realtime.device_ids)
         )
         if quiet >= 10 and subscribed:
             break
@@ -188,7 +184,7 @@ async def async_settle_push(hass: HomeAssistant, entry: MockConfigEntry) -> None
 async def async_refresh(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     """Deliver the simulator's pushes, then poll once."""
     await async_settle_push(hass, entry)
-    await entry.runtime_data.async_refresh()
+    await entry.runtime_data.coordinator.async_refresh()
     await hass.async_block_till_done()
 
 
@@ -196,7 +192,7 @@ async def async_full_refresh(hass: HomeAssistant, entry: MockConfigEntry) -> Non
     """Poll state and telemetry (as after a push reconnect), e.g. after changing
     the simulator's stored payloads behind its back."""
     await async_settle_push(hass, entry)
-    await entry.runtime_data.async_refresh_all()
+    await entry.runtime_data.coordinator.async_refresh_all()
     await hass.async_block_till_done()
 
 

@@ -305,9 +305,15 @@ async def test_stale_top_level_target_ignored(
     """The reported top-level targetTemp is stale: the active profile's counts."""
     await _call(hass, SERVICE_SET_TEMPERATURE, FENIX, **{ATTR_TEMPERATURE: 75})
     await async_refresh(hass, init_integration)
-    status = init_integration.runtime_data.data["fenix-dry-0001"].cabins["C1"].status
+    status = (
+        init_integration.runtime_data.coordinator.data["fenix-dry-0001"]
+        .cabins["C1"]
+        .status
+    )
     reported = (
-        init_integration.runtime_data.data["fenix-dry-0001"].cabins["C1"].reported
+        init_integration.runtime_data.coordinator.data["fenix-dry-0001"]
+        .cabins["C1"]
+        .reported
     )
     active = status.active_profile
     assert active is not None

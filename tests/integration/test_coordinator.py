@@ -47,14 +47,14 @@ async def test_malformed_shadow_keeps_last_state(
     after = hass.states.get(FENIX)
     assert after is not None
     assert after.state == before.state
-    assert init_integration.runtime_data.last_update_success
+    assert init_integration.runtime_data.coordinator.last_update_success
 
 
 async def test_stray_pushes_ignored(
     hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
     """Pushes for devices or cabins we do not know change nothing."""
-    coordinator = init_integration.runtime_data
+    coordinator = init_integration.runtime_data.coordinator
     data = coordinator.data
     coordinator.async_handle_push(
         StateEvent(device_id="unknown", shadow_name="C1", reported={}, connected=True)
@@ -138,7 +138,7 @@ async def test_cabin_leaving_the_data_does_not_crash(
     hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
     """A cabin gone from the data: its entities are unavailable, nothing raises."""
-    coordinator = init_integration.runtime_data
+    coordinator = init_integration.runtime_data.coordinator
     device = coordinator.data["generic-0003"]
     coordinator.async_set_updated_data(
         {
@@ -164,7 +164,7 @@ async def test_failed_profile_write_is_not_left_pending(
             {"entity_id": FENIX, "preset_mode": presets[2]},
             blocking=True,
         )
-    assert not init_integration.runtime_data.pending_profiles
+    assert not init_integration.runtime_data.coordinator.pending_profiles
     assert hass.states.get(FENIX).attributes["preset_mode"] == presets[0]  # type: ignore[union-attr]
 
 
@@ -183,7 +183,7 @@ async def test_dead_push_listener_hands_over_to_polling(
     with patch.object(HarviaRealtime, "run", broken_run):
         assert await hass.config_entries.async_setup(config_entry.entry_id)
         await hass.async_block_till_done()
-    coordinator = config_entry.runtime_data
+    coordinator = config_entry.runtime_data.coordinator
     assert not coordinator.push_connected
     assert coordinator.update_interval == SCAN_INTERVAL
     assert "Harvia push updates stopped unexpectedly" in caplog.text

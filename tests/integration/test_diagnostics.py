@@ -91,12 +91,29 @@ async def test_diagnostics_after_failure(
 ) -> None:
     """The last failure of the poll is part of the connection facts."""
     cloud.faults.set_route("GET /devices", status=503)
-    await init_integration.runtime_data.async_refresh()
+    await init_integration.runtime_data.coordinator.async_refresh()
     result = await get_diagnostics_for_config_entry(hass, hass_client, init_integration)
     assert result["connection"]["last_update_success"] is False
     assert "UpdateFailed" in result["connection"]["last_exception"]
     # The last known devices are still shown.
     assert len(result["devices"]) == 4
+
+
+@pytest.mark.usefixtures("devices")
+async def test_diagnostics_firmware_refused(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    config_entry: MockConfigEntry,
+    cloud: HarviaCloud,
+) -> None:
+    """A catalogue the cloud refuses shows as refused, with nothing offered."""
+    cloud.faults.refuse_ota(EMAIL)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    result = await get_diagnostics_for_config_entry(hass, hass_client, config_entry)
+    catalogues = result["firmware"]["catalogues"]
+    assert catalogues
+    assert all(c["refused"] and c["latest_version"] is None for c in catalogues)
 
 
 async def test_redacts_inside_json_strings() -> None:

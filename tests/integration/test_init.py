@@ -28,6 +28,19 @@ async def test_setup_and_unload(
 
 
 @pytest.mark.usefixtures("devices")
+async def test_firmware_catalogue_unreachable(
+    hass: HomeAssistant, cloud: HarviaCloud, config_entry: MockConfigEntry
+) -> None:
+    """A firmware catalogue the cloud cannot send now does not hold up setup."""
+    cloud.faults.set_route("graphql:device:otaUpdatesList", status=503)
+    assert await hass.config_entries.async_setup(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert config_entry.state is ConfigEntryState.LOADED
+    assert hass.states.async_entity_ids("climate")
+    assert config_entry.runtime_data.firmware.data == {}
+
+
+@pytest.mark.usefixtures("devices")
 async def test_cloud_unreachable_retries(
     hass: HomeAssistant, cloud: HarviaCloud, config_entry: MockConfigEntry
 ) -> None:
@@ -84,7 +97,7 @@ async def test_available_while_either_path_delivers(
 ) -> None:
     """Entities stay available while poll or push delivers; not when both fail."""
     entity_id = hass.states.async_entity_ids("climate")[0]
-    coordinator = init_integration.runtime_data
+    coordinator = init_integration.runtime_data.coordinator
     assert coordinator.push_connected
     cloud.faults.set_route("GET /devices", status=500)
     await async_pass_time(hass, freezer, cloud, init_integration, PUSH_SAFETY_INTERVAL)

@@ -58,7 +58,7 @@ async def test_panel_change_reaches_entity_by_push_alone(
     assert await hass.config_entries.async_setup(config_entry.entry_id)
     await hass.async_block_till_done()
     await async_settle_push(hass, config_entry)
-    coordinator = config_entry.runtime_data
+    coordinator = config_entry.runtime_data.coordinator
     polls = coordinator.polls
     reads = _reads(cloud)
 
@@ -80,14 +80,14 @@ async def test_command_confirmed_by_push_without_poll(
     hass: HomeAssistant, cloud: HarviaCloud, init_integration: MockConfigEntry
 ) -> None:
     """After a command the pushed state confirms it; no extra poll is made."""
-    coordinator = init_integration.runtime_data
+    coordinator = init_integration.runtime_data.coordinator
     polls, reads = coordinator.polls, _reads(cloud)
-    events = coordinator.realtime.stats.events  # type: ignore[union-attr]
+    events = coordinator.realtime.stats.events
     await hass.services.async_call(
         "climate", "turn_on", {"entity_id": FENIX}, blocking=True
     )
     await async_settle_push(hass, init_integration)
-    assert coordinator.realtime.stats.events > events  # type: ignore[union-attr]
+    assert coordinator.realtime.stats.events > events
     assert _state(hass, FENIX).state == HVACMode.HEAT
     assert coordinator.polls == polls
     assert _reads(cloud) == reads
@@ -185,7 +185,7 @@ async def test_push_down_poll_takes_over_then_relaxes(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """Push lost: poll at the normal pace (logged once); back: poll relaxes."""
-    coordinator = init_integration.runtime_data
+    coordinator = init_integration.runtime_data.coordinator
     assert coordinator.update_interval == PUSH_SAFETY_INTERVAL
 
     for api in ("device", "data"):
@@ -306,7 +306,7 @@ async def test_push_during_poll_not_overwritten(
     init_integration: MockConfigEntry,
 ) -> None:
     """A push that lands while a poll is under way wins over what it read."""
-    coordinator = init_integration.runtime_data
+    coordinator = init_integration.runtime_data.coordinator
     # Telemetry reads answer late: the poll reads the Fenix's state (off), then
     # waits on the next device while the sauna is switched on at the panel.
     cloud.faults.set_route("POST /graphql/data", latency=0.2, count=2)

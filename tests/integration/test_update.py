@@ -47,15 +47,17 @@ from syrupy.assertion import SnapshotAssertion
 
 from custom_components.harvia.api import Device, OtaState, OtaStatus, OtaUpdate
 from custom_components.harvia.const import DOMAIN
-from custom_components.harvia.update import (
+from custom_components.harvia.firmware import (
     CATALOGUE_INTERVAL,
     CATALOGUE_RETRY_INTERVAL,
-    INSTALL_TIMEOUT,
-    PROGRESS_INTERVAL,
-    HarviaUpdateEntity,
     is_newer,
     newest_update,
     parse_version,
+)
+from custom_components.harvia.update import (
+    INSTALL_TIMEOUT,
+    PROGRESS_INTERVAL,
+    HarviaUpdateEntity,
 )
 from harvia_simulator import Account, HarviaCloud, SimDevice
 from harvia_simulator.firmware import OTA_DURATION, find_update
@@ -84,13 +86,13 @@ def only_update() -> Generator[None]:
 def no_ids_in_logs(
     caplog: pytest.LogCaptureFixture, cloud: HarviaCloud
 ) -> Generator[None]:
-    """The firmware entity's log lines never name a device id or serial."""
+    """The firmware entity's (and catalogue's) log lines never name a device id or serial."""
     caplog.set_level(logging.DEBUG, logger="custom_components.harvia")
     yield
     lines = [
         record.getMessage()
         for record in caplog.get_records("call")
-        if record.pathname.endswith("harvia/update.py")
+        if record.pathname.endswith(("harvia/update.py", "harvia/firmware.py"))
     ]
     for device in cloud.devices.values():
         for line in lines:
@@ -556,7 +558,7 @@ async def test_new_device(
         hw_version="1.0",
         firmware="1.9.0",
     )
-    await init_integration.runtime_data.async_refresh()
+    await init_integration.runtime_data.coordinator.async_refresh()
     await async_wait_refresh(hass)
     state = _state(hass, "update.cottage_sauna_firmware")
     assert state.state == STATE_ON
@@ -588,14 +590,14 @@ async def test_device_removed(
 ) -> None:
     """A controller that left the account loses its entity; back, it gets one."""
     cloud.remove_device(devices["fenix"].device_id)
-    await init_integration.runtime_data.async_refresh()
+    await init_integration.runtime_data.coordinator.async_refresh()
     await hass.async_block_till_done()
     assert hass.states.get(FENIX) is None
     assert entity_registry.async_get(FENIX) is None
     assert _state(hass, COMBI).state == STATE_ON
 
     cloud.add_device(account, "fenix", name="Home Sauna", device_id="fenix-dry-0001")
-    await init_integration.runtime_data.async_refresh()
+    await init_integration.runtime_data.coordinator.async_refresh()
     await hass.async_block_till_done()
     assert _state(hass, FENIX).state == STATE_ON
 
@@ -678,7 +680,7 @@ async def test_available_while_push_delivers(
     cloud: HarviaCloud,
 ) -> None:
     """Available while poll or push delivers, like the integration's other entities."""
-    coordinator = init_integration.runtime_data
+    coordinator = init_integration.runtime_data.coordinator
     assert coordinator.push_connected
     cloud.faults.set_route("GET /devices", status=500)
     await coordinator.async_refresh()
@@ -718,12 +720,12 @@ async def test_timeout_issue_cleared_when_installed(
     """An install given up on that finishes after all clears its notice."""
     await _time_out(hass, freezer)
     # Other device data changes nothing.
-    await polled.runtime_data.async_refresh()
+    await polled.runtime_data.coordinator.async_refresh()
     await hass.async_block_till_done()
     assert ir.async_get(hass).async_get_issue(DOMAIN, f"update_timeout_{FENIX_ID}")
 
     cloud.advance(OTA_DURATION)
-    await polled.runtime_data.async_refresh()
+    await polled.runtime_data.coordinator.async_refresh()
     await hass.async_block_till_done()
     assert _state(hass, FENIX).attributes[ATTR_INSTALLED_VERSION] == "1.14.2"
     assert not ir.async_get(hass).async_get_issue(DOMAIN, f"update_timeout_{FENIX_ID}")
@@ -738,7 +740,7 @@ async def test_timeout_issue_cleared_when_device_removed(
     """A controller that left the account takes its notice along."""
     await _time_out(hass, freezer)
     cloud.remove_device(FENIX_ID)
-    await polled.runtime_data.async_refresh()
+    await polled.runtime_data.coordinator.async_refresh()
     await hass.async_block_till_done()
     assert hass.states.get(FENIX) is None
     assert not ir.async_get(hass).async_get_issue(DOMAIN, f"update_timeout_{FENIX_ID}")
@@ -934,7 +936,7 @@ async def test_device_registry_firmware(
     assert device is not None
     assert device.sw_version == "1.12.0"
     device_registry.async_update_device(device.id, sw_version="1.0.0")
-    await init_integration.runtime_data.async_refresh()
+    await init_integration.runtime_data.coordinator.async_refresh()
     await hass.async_block_till_done()
     device = device_registry.async_get(device.id)
     assert device is not None
