@@ -28,6 +28,27 @@ if TYPE_CHECKING:
 
 LICENSE_ISSUE_ID = "control_license_required"
 
+# Cloud failure -> (error class, translation key, whether the message names it).
+# The first match wins: subclasses stand before their bases.
+_FAILURES: tuple[tuple[type[HarviaError], type[HomeAssistantError], str, bool], ...] = (
+    (HarviaLicenseRequiredError, HomeAssistantError, "license_required", False),
+    # Something the user can fix at the sauna.
+    (
+        HarviaRemoteStartNotAllowedError,
+        ServiceValidationError,
+        "remote_start_not_allowed",
+        False,
+    ),
+    (HarviaDeviceUnavailableError, HomeAssistantError, "device_unavailable", False),
+    (HarviaCommandNotSupportedError, HomeAssistantError, "not_supported", False),
+    (HarviaBadRequestError, HomeAssistantError, "bad_request", True),
+    (HarviaCommandNotSentError, HomeAssistantError, "command_not_sent", False),
+    (HarviaForbiddenError, HomeAssistantError, "forbidden", False),
+    (HarviaAuthenticationError, HomeAssistantError, "auth_failed", False),
+    (HarviaConnectionError, HomeAssistantError, "cannot_connect", True),
+    (HarviaError, HomeAssistantError, "unexpected_error", True),
+)
+
 
 @asynccontextmanager
 async def cloud_action(entry: HarviaConfigEntry) -> AsyncIterator[None]:
@@ -38,62 +59,29 @@ async def cloud_action(entry: HarviaConfigEntry) -> AsyncIterator[None]:
     hass = entry.runtime_data.coordinator.hass
     try:
         yield
-    except HarviaLicenseRequiredError as err:
-        ir.async_create_issue(
-            hass,
-            DOMAIN,
-            LICENSE_ISSUE_ID,
-            is_fixable=False,
-            is_persistent=False,
-            severity=ir.IssueSeverity.ERROR,
-            translation_key=LICENSE_ISSUE_ID,
-            learn_more_url="https://www.harvia.com/en/myharvia/",
-        )
-        raise HomeAssistantError(
-            translation_domain=DOMAIN, translation_key="license_required"
-        ) from err
-    except HarviaRemoteStartNotAllowedError as err:
-        raise ServiceValidationError(
-            translation_domain=DOMAIN, translation_key="remote_start_not_allowed"
-        ) from err
-    except HarviaDeviceUnavailableError as err:
-        raise HomeAssistantError(
-            translation_domain=DOMAIN, translation_key="device_unavailable"
-        ) from err
-    except HarviaCommandNotSupportedError as err:
-        raise HomeAssistantError(
-            translation_domain=DOMAIN, translation_key="not_supported"
-        ) from err
-    except HarviaBadRequestError as err:
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="bad_request",
-            translation_placeholders={"error": str(err)},
-        ) from err
-    except HarviaCommandNotSentError as err:
-        raise HomeAssistantError(
-            translation_domain=DOMAIN, translation_key="command_not_sent"
-        ) from err
-    except HarviaForbiddenError as err:
-        raise HomeAssistantError(
-            translation_domain=DOMAIN, translation_key="forbidden"
-        ) from err
-    except HarviaAuthenticationError as err:
-        entry.async_start_reauth(hass)
-        raise HomeAssistantError(
-            translation_domain=DOMAIN, translation_key="auth_failed"
-        ) from err
-    except HarviaConnectionError as err:
-        raise HomeAssistantError(
-            translation_domain=DOMAIN,
-            translation_key="cannot_connect",
-            translation_placeholders={"error": str(err)},
-        ) from err
     except HarviaError as err:
-        raise HomeAssistantError(
+        if isinstance(err, HarviaLicenseRequiredError):
+            ir.async_create_issue(
+                hass,
+                DOMAIN,
+                LICENSE_ISSUE_ID,
+                is_fixable=False,
+                is_persistent=False,
+                severity=ir.IssueSeverity.ERROR,
+                translation_key=LICENSE_ISSUE_ID,
+                learn_more_url="https://www.harvia.com/en/myharvia/",
+            )
+        elif isinstance(err, HarviaAuthenticationError):
+            entry.async_start_reauth(hass)
+        error, key, with_detail = next(
+            (error, key, detail)
+            for failure, error, key, detail in _FAILURES
+            if isinstance(err, failure)
+        )
+        raise error(
             translation_domain=DOMAIN,
-            translation_key="unexpected_error",
-            translation_placeholders={"error": str(err)},
+            translation_key=key,
+            translation_placeholders={"error": str(err)} if with_detail else None,
         ) from err
     else:
         # A write went through: the licence is there (again).
