@@ -239,7 +239,7 @@ class HarviaAuth:
         self._store(response, keep_refresh_token=False)
 
     async def _refresh(self) -> None:
-        _LOGGER.debug("Refreshing the Harvia idToken")
+        _LOGGER.debug("Renewing the Harvia sign-in")
         response = await self._post(
             "/auth/refresh",
             {"refreshToken": self._refresh_token, "email": self._username},
