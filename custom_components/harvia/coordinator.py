@@ -47,6 +47,11 @@ PROFILE_APPLY_TIMEOUT = timedelta(seconds=60)
 CONFIRM_WITHIN = timedelta(seconds=30)
 
 
+def shadow_of(cabin_id: str) -> str | None:
+    """The sub-shadow to address in API calls (None for the classic one)."""
+    return None if cabin_id == CLASSIC else cabin_id
+
+
 class _Partial(TypedDict):
     """A partial payload for CabinData.merged."""
 
@@ -110,7 +115,7 @@ class CabinData:
     @property
     def shadow_id(self) -> str | None:
         """The sub-shadow to address in API calls (None for the classic one)."""
-        return None if self.cabin_id == CLASSIC else self.cabin_id
+        return shadow_of(self.cabin_id)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -264,9 +269,10 @@ class HarviaCoordinator(DataUpdateCoordinator[dict[str, DeviceData]]):
             cabin_ids = sorted({default} | {c for c in telemetry if c != CLASSIC})
         cabins: dict[str, CabinData] = {}
         for cabin_id in cabin_ids:
-            shadow_id = None if cabin_id == CLASSIC else cabin_id
             try:
-                state = await self.client.get_cabin_state(device.device_id, shadow_id)
+                state = await self.client.get_cabin_state(
+                    device.device_id, shadow_of(cabin_id)
+                )
             except HarviaParseError:
                 # A malformed shadow: keep what we had; its entities show unknown.
                 LOGGER.debug("Ignoring a malformed state of a %s cabin", device.type)
@@ -498,9 +504,8 @@ class HarviaCoordinator(DataUpdateCoordinator[dict[str, DeviceData]]):
         self.pending_profiles[key] = PendingProfile(
             profile=profile, sent_at=dt_util.utcnow()
         )
-        shadow_id = None if cabin_id == CLASSIC else cabin_id
         try:
-            await self.client.set_profile(device_id, shadow_id, profile)
+            await self.client.set_profile(device_id, shadow_of(cabin_id), profile)
         except HarviaError:
             pending = self.pending_profiles.pop(key)
             if pending.queued is not None and pending.queued != profile:

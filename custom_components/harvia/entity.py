@@ -46,6 +46,11 @@ def command_entity_exists(
     )
 
 
+def _has_cabin(coordinator: HarviaCoordinator, device_id: str, cabin_id: str) -> bool:
+    data = coordinator.data.get(device_id)
+    return data is not None and cabin_id in data.cabins
+
+
 def async_add_cabin_entities[D: EntityDescription](
     entry: HarviaConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
@@ -56,15 +61,20 @@ def async_add_cabin_entities[D: EntityDescription](
     """Add an entity per cabin and description now and whenever one appears."""
     coordinator = entry.runtime_data.coordinator
     descriptions = tuple(descriptions)
-    known: set[str] = set()
+    known: set[tuple[str, str, str]] = set()
 
     @callback
     def _add_new() -> None:
+        # Entities of a cabin that left went with its device; should it come
+        # back, it gets new ones.
+        known.intersection_update(
+            key for key in known if _has_cabin(coordinator, key[0], key[1])
+        )
         new: list[HarviaEntity] = []
         for data in coordinator.data.values():
             for cabin in data.cabins.values():
                 for description in descriptions:
-                    key = f"{cabin.device_id}_{cabin.cabin_id}_{description.key}"
+                    key = (cabin.device_id, cabin.cabin_id, description.key)
                     if key in known or not exists(description, data, cabin):
                         continue
                     known.add(key)

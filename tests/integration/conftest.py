@@ -9,7 +9,7 @@ from typing import Any
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
+from homeassistant.const import CONF_PASSWORD, CONF_USERNAME, Platform
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -17,6 +17,7 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
+from custom_components.harvia import PLATFORMS
 from custom_components.harvia.const import CONF_ENDPOINTS_URL, DOMAIN
 from harvia_simulator import Account, HarviaCloud, SimDevice, SimulatorServer
 
@@ -34,6 +35,19 @@ PASSWORD = "correct-horse-battery"
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load custom_components/harvia."""
+
+
+@pytest.fixture
+def platforms() -> list[Platform]:
+    """The platforms to set up; a test module overrides this to test one alone."""
+    return list(PLATFORMS)
+
+
+@pytest.fixture(autouse=True)
+def only_platforms(platforms: list[Platform]) -> Generator[None]:
+    """Set up only the platforms under test."""
+    with patch("custom_components.harvia.PLATFORMS", platforms):
+        yield
 
 
 @pytest.fixture

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
-from unittest.mock import patch
-
 from homeassistant.components.binary_sensor import DOMAIN as BINARY_SENSOR_DOMAIN
 from homeassistant.const import (
     STATE_OFF,
@@ -33,11 +30,10 @@ COMBI_STEAM = "binary_sensor.steam_room_steam"
 SENSOR_CONNECTION = "binary_sensor.sensor_cloud_connection"
 
 
-@pytest.fixture(autouse=True)
-def only_binary_sensor() -> Generator[None]:
+@pytest.fixture
+def platforms() -> list[Platform]:
     """Set up the binary sensor platform alone."""
-    with patch("custom_components.harvia.PLATFORMS", [Platform.BINARY_SENSOR]):
-        yield
+    return [Platform.BINARY_SENSOR]
 
 
 def _state(hass: HomeAssistant, entity_id: str) -> str:

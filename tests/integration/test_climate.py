@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Any
-from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.climate import (
@@ -47,11 +46,10 @@ COMBI = "climate.steam_room"
 COMMAND_ROUTE = "POST /devices/command"
 
 
-@pytest.fixture(autouse=True)
-def only_climate() -> Any:
+@pytest.fixture
+def platforms() -> list[Platform]:
     """Set up the climate platform alone."""
-    with patch("custom_components.harvia.PLATFORMS", [Platform.CLIMATE]):
-        yield
+    return [Platform.CLIMATE]
 
 
 async def _call(hass: HomeAssistant, service: str, entity_id: str, **data: Any) -> None:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
-from unittest.mock import patch
-
 from homeassistant.components.number import ATTR_MAX, ATTR_MIN, ATTR_VALUE
 from homeassistant.components.number.const import (
     DOMAIN as NUMBER_DOMAIN,
@@ -36,11 +33,10 @@ SPA2 = "number.spa_2_session_duration"
 GRAPHQL_COMMAND = "graphql:device:devicesCommandsSend"
 
 
-@pytest.fixture(autouse=True)
-def only_number() -> Generator[None]:
+@pytest.fixture
+def platforms() -> list[Platform]:
     """Set up the number platform alone."""
-    with patch("custom_components.harvia.PLATFORMS", [Platform.NUMBER]):
-        yield
+    return [Platform.NUMBER]
 
 
 async def _set(hass: HomeAssistant, entity_id: str, value: float) -> None:

@@ -263,6 +263,11 @@ async def test_devices_added_and_removed(
     assert hass.states.get("climate.spa") is None
     assert "generic-0003" not in realtime.device_ids
 
+    # Back on the account: its entities come back too.
+    cloud.add_device(account, "generic", name="Spa", device_id="generic-0003")
+    await async_pass_time(hass, freezer, cloud, init_integration, PUSH_SAFETY_INTERVAL)
+    assert hass.states.get("climate.spa") is not None
+
 
 async def test_push_auth_rejection_starts_reauth(
     freezer: FrozenDateTimeFactory,

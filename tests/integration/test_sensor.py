@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
-from unittest.mock import patch
-
 from homeassistant.components.sensor import DOMAIN as SENSOR_DOMAIN
 from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN, Platform
 from homeassistant.core import HomeAssistant
@@ -33,11 +30,10 @@ SENSOR_TEMPERATURE = "sensor.sensor_temperature"
 SENSOR_HUMIDITY = "sensor.sensor_humidity"
 
 
-@pytest.fixture(autouse=True)
-def only_sensor() -> Generator[None]:
+@pytest.fixture
+def platforms() -> list[Platform]:
     """Set up the sensor platform alone."""
-    with patch("custom_components.harvia.PLATFORMS", [Platform.SENSOR]):
-        yield
+    return [Platform.SENSOR]
 
 
 def _state(hass: HomeAssistant, entity_id: str) -> str:

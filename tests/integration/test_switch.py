@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
 from datetime import timedelta
 from typing import Any
-from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import (
@@ -42,11 +40,10 @@ REST_COMMAND = "POST /devices/command"
 GRAPHQL_COMMAND = "graphql:device:devicesCommandsSend"
 
 
-@pytest.fixture(autouse=True)
-def only_switch() -> Generator[None]:
+@pytest.fixture
+def platforms() -> list[Platform]:
     """Set up the switch platform alone."""
-    with patch("custom_components.harvia.PLATFORMS", [Platform.SWITCH]):
-        yield
+    return [Platform.SWITCH]
 
 
 async def _switch(hass: HomeAssistant, service: str, entity_id: str) -> None:

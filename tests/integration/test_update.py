@@ -7,7 +7,6 @@ from collections.abc import Generator
 from datetime import timedelta
 import logging
 from typing import Any
-from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.update import (
@@ -75,11 +74,10 @@ FENIX_UPDATE = "ota-fenix-2.0-1.14.2"
 INSTALL_FEATURES = UpdateEntityFeature.INSTALL | UpdateEntityFeature.PROGRESS
 
 
-@pytest.fixture(autouse=True)
-def only_update() -> Generator[None]:
+@pytest.fixture
+def platforms() -> list[Platform]:
     """Set up the update platform alone."""
-    with patch("custom_components.harvia.PLATFORMS", [Platform.UPDATE]):
-        yield
+    return [Platform.UPDATE]
 
 
 @pytest.fixture(autouse=True)
