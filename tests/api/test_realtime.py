@@ -841,7 +841,7 @@ async def test_a_subscription_ended_by_the_server_reports_false(
     push.start(fenix.device_id)
     await push.up()
     data = socket(push, "data")
-    (live_id,) = data.subs
+    (live_id,) = data.subscriptions.subs
     # A client-side stop the client did not ask for: the server completes it.
     await data.ws.send_json({"type": "stop", "id": live_id})
     await server.flush()
@@ -898,7 +898,7 @@ async def test_start_ack_timeout_reconnects(
     cloud.faults.hold_start_acks("data", count=1)
     push.start(fenix.device_id)
     await push.wait_until(lambda: push.counts("realtime:data:start") == 1)
-    assert socket(push, "data").pending
+    assert socket(push, "data").subscriptions.pending
     cloud.advance(FAST.start_ack)
     await push.wait_until(lambda: push.counts("realtime:data:connect") == 2)
     await push.up()
@@ -945,7 +945,7 @@ async def test_unexpected_complete_and_error_give_up_one_subscription(
     await push.up()
     device = socket(push, "device")
     state_id, ota_id = (
-        next(i for i, s in device.subs.items() if s.feed.field == field)
+        next(i for i, s in device.subscriptions.subs.items() if s.feed.field == field)
         for field in (STATE, OTA)
     )
     await device.ws.send_json({"type": "stop", "id": state_id})
@@ -976,7 +976,7 @@ async def test_unauthorized_error_for_a_live_subscription_renews(
     push.start(fenix.device_id)
     await push.up()
     device = socket(push, "device")
-    live_id = next(iter(device.subs))
+    live_id = next(iter(device.subscriptions.subs))
     # An error for an id the client does not know is ignored.
     await device.ws.send_json({"type": "stop", "id": "unknown-id"})
     await server.flush()
@@ -1213,9 +1213,9 @@ async def test_starts_do_not_wait_for_each_ack(
     push.start(fenix.device_id, other.device_id, third.device_id)
     await push.wait_until(lambda: push.counts("realtime:device:start") == 6)
     device = socket(push, "device")
-    assert len(device.pending) == 6  # none acknowledged yet
+    assert len(device.subscriptions.pending) == 6  # none acknowledged yet
     await push.wait_until(lambda: push.rt.stats.active_subscriptions == 3)  # data
-    assert len(device.pending) == 6
+    assert len(device.subscriptions.pending) == 6
     cloud.faults.release_start_acks()
     await push.up()
     assert push.rt.stats.active_subscriptions == 9
@@ -1235,7 +1235,7 @@ async def test_at_most_eight_starts_in_flight(
     # socket still waits with a full window and sends nothing more.
     await push.wait_until(lambda: push.rt.stats.active_subscriptions == 6)
     await server.flush()
-    assert len(socket(push, "device").pending) == MAX_STARTS_IN_FLIGHT
+    assert len(socket(push, "device").subscriptions.pending) == MAX_STARTS_IN_FLIGHT
     assert push.counts("realtime:device:start") == MAX_STARTS_IN_FLIGHT
     cloud.faults.release_start_acks()
     await push.up()
@@ -1317,7 +1317,7 @@ async def test_resubscribe_restarts_one_feed_on_the_same_socket(
     push.start(fenix.device_id, other.device_id)
     await push.up()
     data = socket(push, "data")
-    before = dict(data.keys)
+    before = dict(data.subscriptions.keys)
     cloud.advance(200)
     await push.settled()
     assert push.rt.silent_for(fenix.device_id, DATA) == 200
@@ -1328,8 +1328,8 @@ async def test_resubscribe_restarts_one_feed_on_the_same_socket(
         and push.counts("realtime:data:start") == 3
         and push.rt.stats.active_subscriptions == 6
     )
-    assert data.keys[(DATA, fenix.device_id)] != before[(DATA, fenix.device_id)]
-    assert data.keys[(DATA, other.device_id)] == before[(DATA, other.device_id)]
+    assert data.subscriptions.keys[(DATA, fenix.device_id)] != before[(DATA, fenix.device_id)]
+    assert data.subscriptions.keys[(DATA, other.device_id)] == before[(DATA, other.device_id)]
     assert push.rt.silent_for(fenix.device_id, DATA) == 0
     assert push.rt.silent_for(other.device_id, DATA) == 200
     assert push.counts("realtime:data:connect") == 1

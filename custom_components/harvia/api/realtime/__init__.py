@@ -1,8 +1,9 @@
 """AppSync realtime (push) client of the Harvia cloud, on aiohttp websockets.
 
 The rooms: :mod:`.protocol` (URL, messages, frames), :mod:`.socket` (one
-connection, liveness, backoff, subscriptions), :mod:`.client` (feeds per
-device, health, stats) and :mod:`.events` (typed events and their parsers).
+connection, liveness, renewal, backoff), :mod:`.subscriptions` (a socket's
+feeds per device: starts, acks, data, silence), :mod:`.client` (the account's
+sockets, push health, stats) and :mod:`.events` (typed events and parsers).
 The integration imports from here.
 """
 
@@ -30,7 +31,8 @@ from .protocol import (
     decode_frame,
     realtime_url,
 )
-from .socket import MAX_CONNECTION_AGE, MAX_STARTS_IN_FLIGHT, RealtimeTimeouts
+from .socket import MAX_CONNECTION_AGE, RealtimeTimeouts
+from .subscriptions import MAX_STARTS_IN_FLIGHT
 
 __all__ = [
     "DEFAULT_CONNECTION_TIMEOUT",

@@ -207,7 +207,9 @@ class HarviaRealtime:
         device not given to :meth:`run`/:meth:`set_devices`.
         """
         socket = self._socket_of(device_id, feed)
-        return socket is not None and socket.is_subscribed((feed, device_id))
+        return socket is not None and socket.subscriptions.is_subscribed(
+            (feed, device_id)
+        )
 
     def last_message_at(self, device_id: str, feed: str) -> float | None:
         """When the last message of ``feed`` for ``device_id`` arrived.
@@ -218,7 +220,9 @@ class HarviaRealtime:
         :meth:`run`/:meth:`set_devices`.
         """
         socket = self._socket_of(device_id, feed)
-        return None if socket is None else socket.last_data.get((feed, device_id))
+        if socket is None:
+            return None
+        return socket.subscriptions.last_data.get((feed, device_id))
 
     def silent_for(self, device_id: str, feed: str) -> float | None:
         """Seconds (of ``time_func``) ``feed`` has been silent for ``device_id``.
@@ -231,7 +235,9 @@ class HarviaRealtime:
         the device once and :meth:`resubscribe` it.
         """
         socket = self._socket_of(device_id, feed)
-        return None if socket is None else socket.silent_for((feed, device_id))
+        if socket is None:
+            return None
+        return socket.subscriptions.silent_for((feed, device_id))
 
     def resubscribe(self, device_id: str, feed: str) -> bool:
         """Restart one device's feed: ``stop`` and a new ``start`` on its socket.
@@ -245,7 +251,9 @@ class HarviaRealtime:
         everything anyway).
         """
         socket = self._socket_of(device_id, feed)
-        return socket is not None and socket.resubscribe((feed, device_id))
+        return socket is not None and socket.subscriptions.resubscribe(
+            (feed, device_id)
+        )
 
     async def close(self) -> None:
         """Stop :meth:`run` (it returns) and close the sockets."""
@@ -305,13 +313,13 @@ class HarviaRealtime:
 
     def _socket_stats(self, socket: RealtimeSocket) -> RealtimeSocketStats:
         now = self.time()
-        subs = socket.subs.values()
+        subs = socket.subscriptions.subs.values()
         return RealtimeSocketStats(
             api=socket.api,
             connected=socket.connected,
             subscriptions=sum(1 for sub in subs if sub.acked),
             pending_subscriptions=sum(1 for sub in subs if not sub.acked),
-            failed_subscriptions=len(socket.failed),
+            failed_subscriptions=len(socket.subscriptions.failed),
             last_message_age=_age(now, socket.last_message),
             connected_for=_age(now, socket.connected_at),
             connects=socket.connects,
@@ -361,7 +369,7 @@ class HarviaRealtime:
         ``True``; while the first connection is still coming up nothing is
         reported.
         """
-        if all(socket.healthy() for socket in self._sockets):
+        if all(socket.subscriptions.healthy() for socket in self._sockets):
             self._report(True)
         elif failure or self._status:
             self._report(False)

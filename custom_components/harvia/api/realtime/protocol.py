@@ -20,7 +20,7 @@ from yarl import URL
 
 from .. import documents
 from ..endpoints import GraphQLEndpoint
-from ..exceptions import HarviaParseError
+from ..exceptions import HarviaError, HarviaParseError
 
 #: The websocket subprotocol of AppSync's realtime endpoint.
 SUBPROTOCOL: Final = "graphql-ws"
@@ -148,3 +148,12 @@ def connection_timeout(payload: Any) -> float:
         if math.isfinite(seconds) and seconds > 0:
             return seconds
     return DEFAULT_CONNECTION_TIMEOUT
+
+
+class SessionError(HarviaError):
+    """A socket session failed; ``auth``: the token was refused."""
+
+    def __init__(self, reason: str, *, auth: bool = False) -> None:
+        """Keep the reason (our own wording) and whether the token was refused."""
+        super().__init__(reason)
+        self.auth = auth
