@@ -1328,8 +1328,14 @@ async def test_resubscribe_restarts_one_feed_on_the_same_socket(
         and push.counts("realtime:data:start") == 3
         and push.rt.stats.active_subscriptions == 6
     )
-    assert data.subscriptions.keys[(DATA, fenix.device_id)] != before[(DATA, fenix.device_id)]
-    assert data.subscriptions.keys[(DATA, other.device_id)] == before[(DATA, other.device_id)]
+    assert (
+        data.subscriptions.keys[(DATA, fenix.device_id)]
+        != before[(DATA, fenix.device_id)]
+    )
+    assert (
+        data.subscriptions.keys[(DATA, other.device_id)]
+        == before[(DATA, other.device_id)]
+    )
     assert push.rt.silent_for(fenix.device_id, DATA) == 0
     assert push.rt.silent_for(other.device_id, DATA) == 200
     assert push.counts("realtime:data:connect") == 1
