@@ -15,3 +15,5 @@ class Account:
     organization_id: str
     licensed: bool = True  # the paid MyHarvia "Control" licence (writes need it)
     device_ids: list[str] = field(default_factory=list)
+    # `connectionTimeoutMs` of this account's realtime sockets (None: the cloud's).
+    connection_timeout_ms: int | None = None

@@ -76,4 +76,9 @@ class MalformedPush:
     kind: str
 
 
-ControlEvent = KeepAliveTick | DropSockets | MalformedPush
+@dataclass(frozen=True, slots=True)
+class ReleaseStartAcks:
+    """Fault ended: send the `start_ack`s held back so far."""
+
+
+ControlEvent = KeepAliveTick | DropSockets | MalformedPush | ReleaseStartAcks

@@ -6,10 +6,11 @@ Everything here is reversible with `clear()`, except the two token events
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .events import DropSockets, MalformedPush
+from .events import DropSockets, MalformedPush, ReleaseStartAcks
 
 if TYPE_CHECKING:
     from .cloud import HarviaCloud
@@ -21,6 +22,8 @@ MALFORMED_KINDS = (
     "missing_item",  # a notice whose `item` is null
     "no_payload",  # a `data` message without payload
     "unknown_type",  # a message type the protocol does not have
+    "deep_nesting",  # a frame nested 100,000 deep
+    "huge_integer",  # a frame holding an integer of 5,000 digits
 )
 
 
@@ -32,6 +35,9 @@ class RouteFault:
     latency: float = 0.0  # real seconds
     remaining: int | None = None  # requests left; None = until cleared
     body: dict[str, Any] | None = None
+    # Set: requests wait until it is (`Faults.release_routes`), as a cloud
+    # that hangs for as long as the test wants.
+    gate: asyncio.Event | None = None
 
 
 class Faults:
@@ -42,11 +48,14 @@ class Faults:
         self._reject_all_logins = False
         self._rejected_logins: set[str] = set()
         self._routes: dict[str, RouteFault] = {}
+        self._gates: list[asyncio.Event] = []
         self._payment: set[str] = set()
         self._ota_refused: set[str] = set()
         self._no_ack: set[str] = set()
         self._offline: set[str] = set()
         self.keepalives_stopped = False
+        # `start_ack`s to hold back per realtime API (None: every one).
+        self._held_acks: dict[str, int | None] = {}
 
     # -- logins and tokens -------------------------------------------------
 
@@ -95,6 +104,17 @@ class Faults:
             raise ValueError("give a status and/or a latency")
         self._routes[route] = RouteFault(status, latency, count, body)
 
+    def hold_route(self, route: str, *, count: int | None = 1) -> None:
+        """Hold requests of a route name (for `count` requests or until
+        cleared) until `release_routes`: the cloud hangs, in no real time."""
+        self._routes[route] = RouteFault(remaining=count, gate=asyncio.Event())
+
+    def release_routes(self) -> None:
+        """Let every held request go on (held routes stay held for new ones)."""
+        for fault in self._gates:
+            fault.set()
+        self._gates.clear()
+
     def clear_route(self, route: str) -> None:
         """Remove the fault of one route name."""
         self._routes.pop(route, None)
@@ -105,6 +125,8 @@ class Faults:
         if name is None:
             return None
         fault = self._routes[name]
+        if fault.gate is not None:
+            self._gates.append(fault.gate)
         if fault.remaining is not None:
             fault.remaining -= 1
             if fault.remaining <= 0:
@@ -159,6 +181,31 @@ class Faults:
         """Close every realtime socket (of one API: "device" or "data")."""
         self._cloud.publish_control(DropSockets(api))
 
+    def hold_start_acks(self, api: str, count: int | None = None) -> None:
+        """Hold back the `start_ack` of the next `count` subscriptions started
+        on an API ("device" or "data"; `None`: all) until
+        `release_start_acks`; the subscriptions themselves stand."""
+        if api not in ("device", "data"):
+            raise ValueError("api must be 'device' or 'data'")
+        self._held_acks[api] = count
+
+    def take_held_ack(self, api: str) -> bool:
+        """Is this `start_ack` to be held back (consuming one use)?"""
+        if api not in self._held_acks:
+            return False
+        left = self._held_acks[api]
+        if left is not None:
+            if left <= 1:
+                del self._held_acks[api]
+            else:
+                self._held_acks[api] = left - 1
+        return True
+
+    def release_start_acks(self) -> None:
+        """Stop holding `start_ack`s and send those held so far."""
+        self._held_acks.clear()
+        self._cloud.publish_control(ReleaseStartAcks())
+
     def stop_keepalives(self) -> None:
         """Stop sending `ka` messages (sockets look dead to clients)."""
         self.keepalives_stopped = True
@@ -188,6 +235,8 @@ class Faults:
         self._reject_all_logins = False
         self._rejected_logins.clear()
         self._routes.clear()
+        self.release_routes()
+        self.release_start_acks()
         self._payment.clear()
         self._ota_refused.clear()
         self.keepalives_stopped = False
@@ -210,6 +259,7 @@ class Faults:
                     "status": f.status,
                     "latency": f.latency,
                     "remaining": f.remaining,
+                    "held": f.gate is not None,
                 }
                 for name, f in sorted(self._routes.items())
             },
@@ -218,4 +268,8 @@ class Faults:
             "noAck": sorted(self._no_ack),
             "offline": sorted(self._offline),
             "keepalivesStopped": self.keepalives_stopped,
+            "heldStartAcks": {
+                api: "all" if count is None else count
+                for api, count in sorted(self._held_acks.items())
+            },
         }

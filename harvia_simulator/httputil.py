@@ -74,6 +74,8 @@ async def apply_fault(fault: RouteFault | None) -> bool:
     """Sleep an injected latency; True when the request must fail."""
     if fault is None:
         return False
+    if fault.gate is not None:
+        await fault.gate.wait()
     if fault.latency > 0:
         await asyncio.sleep(fault.latency)
     return fault.status is not None

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+from collections.abc import Mapping
 import contextlib
 from dataclasses import dataclass, field
 import json
@@ -41,6 +42,7 @@ from .events import (
     KeepAliveTick,
     MalformedPush,
     OtaPush,
+    ReleaseStartAcks,
     StatePush,
     TelemetryPush,
 )
@@ -79,9 +81,12 @@ class _Connection:
     ws: web.WebSocketResponse
     api: str
     account: Account | None
-    auth_error: str | None
+    # Why `connection_init` is refused: (errorType, message, errorCode).
+    refusal: tuple[str, str, int] | None
     acked: bool = False
     subscriptions: dict[str, _Subscription] = field(default_factory=dict)
+    # `start_ack`s held back by the fault (subscription ids).
+    held_acks: list[str] = field(default_factory=list)
     queue: asyncio.Queue[str | _Close] = field(default_factory=asyncio.Queue)
 
     def send(self, message: dict[str, Any]) -> None:
@@ -128,8 +133,8 @@ class _Connection:
             self.queue.task_done()
 
 
-def _token_from_header(raw: str | None) -> str | None:
-    """The Authorization value from the base64 `header` query parameter."""
+def _decode_header(raw: str | None) -> dict[str, Any] | None:
+    """The base64 JSON object of the `header` query parameter (None: unusable)."""
     if not raw:
         return None
     try:
@@ -138,7 +143,30 @@ def _token_from_header(raw: str | None) -> str | None:
         header = json.loads(decoded)
     except (ValueError, binascii.Error):
         return None
-    if not isinstance(header, dict):
+    return header if isinstance(header, dict) else None
+
+
+def _header_refusal(query: Mapping[str, str]) -> tuple[str, str, int] | None:
+    """Why AppSync refuses a connect URL: `header` and `payload` are required
+    and the header names the API's `host`."""
+    if "header" not in query or "payload" not in query:
+        return (
+            "MalformedRequest",
+            "Both header and payload query string parameters are required",
+            400,
+        )
+    header = _decode_header(query.get("header"))
+    if header is None:
+        return ("MalformedRequest", "The header parameter is not base64 JSON", 400)
+    if not isinstance(header.get("host"), str) or not header["host"]:
+        return ("MalformedRequest", "The header must name the API host", 400)
+    return None
+
+
+def _token_from_header(raw: str | None) -> str | None:
+    """The Authorization value from the base64 `header` query parameter."""
+    header = _decode_header(raw)
+    if header is None:
         return None
     value = header.get("Authorization") or header.get("authorization")
     return value if isinstance(value, str) else None
@@ -198,15 +226,16 @@ class RealtimeHub:
                 status=400,
             )
         account: Account | None = None
-        auth_error: str | None = None
-        try:
-            account = self.cloud.authenticate(
-                _token_from_header(request.query.get("header"))
-            )
-        except SimError as err:
-            auth_error = err.message
+        refusal = _header_refusal(request.query)
+        if refusal is None:
+            try:
+                account = self.cloud.authenticate(
+                    _token_from_header(request.query.get("header"))
+                )
+            except SimError as err:
+                refusal = ("UnauthorizedException", err.message, 401)
         await ws.prepare(request)
-        conn = _Connection(ws, api, account, auth_error)
+        conn = _Connection(ws, api, account, refusal)
         writer = asyncio.create_task(
             conn.write_loop(), name=f"harvia-sim-ws-writer-{api}"
         )
@@ -294,27 +323,37 @@ class RealtimeHub:
     def _connection_init(self, conn: _Connection) -> None:
         self.cloud.request_counts[f"realtime:{conn.api}:connection_init"] += 1
         if conn.account is None:
+            error_type, message, code = conn.refusal or (
+                "UnauthorizedException",
+                "Unauthorized",
+                401,
+            )
             conn.send(
                 {
                     "type": "connection_error",
                     "payload": {
                         "errors": [
                             {
-                                "errorType": "UnauthorizedException",
-                                "message": conn.auth_error or "Unauthorized",
-                                "errorCode": 401,
+                                "errorType": error_type,
+                                "message": message,
+                                "errorCode": code,
                             }
                         ]
                     },
                 }
             )
-            conn.queue.put_nowait(_Close(1008, "Unauthorized"))
+            conn.queue.put_nowait(_Close(1008, error_type))
             return
         conn.acked = True
+        timeout = conn.account.connection_timeout_ms
         conn.send(
             {
                 "type": "connection_ack",
-                "payload": {"connectionTimeoutMs": self.cloud.connection_timeout_ms},
+                "payload": {
+                    "connectionTimeoutMs": timeout
+                    if timeout is not None
+                    else self.cloud.connection_timeout_ms
+                },
             }
         )
 
@@ -384,6 +423,9 @@ class RealtimeHub:
             )
             return
         conn.subscriptions[sub_id] = subscription
+        if self.cloud.faults.take_held_ack(conn.api):
+            conn.held_acks.append(sub_id)
+            return
         conn.send({"id": sub_id, "type": "start_ack"})
 
     def _parse_subscription(
@@ -467,6 +509,12 @@ class RealtimeHub:
                     conn.queue.put_nowait(_Close(1001, "Connection dropped"))
         elif isinstance(event, MalformedPush):
             self._malformed(event)
+        elif isinstance(event, ReleaseStartAcks):
+            for conn in self._connections:
+                for sub_id in conn.held_acks:
+                    if sub_id in conn.subscriptions:
+                        conn.send({"id": sub_id, "type": "start_ack"})
+                conn.held_acks.clear()
 
     def _matching(
         self, api: str, feed: str, device_id: str
@@ -483,6 +531,7 @@ class RealtimeHub:
             if conn.api == api
             for sub in conn.subscriptions.values()
             if sub.field == feed
+            and sub.sub_id not in conn.held_acks
             and sub.receiver == device_id
             and sub.username == device.owner.username
         ]
@@ -518,6 +567,28 @@ def _malformed_text(event: MalformedPush, sub: _Subscription) -> str:
         return '{"id": "' + sub.sub_id + '", "type": "data", "payload": {"data": {'
     if event.kind == "no_payload":
         return json.dumps({"id": sub.sub_id, "type": "data"})
+    if event.kind == "deep_nesting":
+        depth = 100_000
+        return (
+            '{"id": "'
+            + sub.sub_id
+            + '", "type": "data", "payload": '
+            + "[" * depth
+            + "]" * depth
+            + "}"
+        )
+    if event.kind == "huge_integer":
+        return (
+            '{"id": "'
+            + sub.sub_id
+            + '", "type": "data", "payload": {"data": {"'
+            + sub.response_key
+            + '": {"receiver": "'
+            + sub.receiver
+            + '", "item": {"temp": 1'
+            + "0" * 5000
+            + "}}}}}"
+        )
     if event.kind == "unknown_type":
         return json.dumps({"id": sub.sub_id, "type": "surprise", "payload": {}})
     item: dict[str, Any] | None

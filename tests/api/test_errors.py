@@ -24,10 +24,10 @@ from custom_components.harvia.api._http import (
     body_code,
     error_text,
     map_failure,
-    map_graphql_errors,
     map_rest_error,
     safe_code,
 )
+from custom_components.harvia.api.appsync import map_graphql_errors
 
 
 @pytest.mark.parametrize(

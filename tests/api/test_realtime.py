@@ -1,15 +1,16 @@
 """The AppSync realtime client against the simulator over real websockets.
 
-Virtual time drives everything slow: liveness and socket age are measured on
-the cloud's clock (``time_func=cloud.now``), keep-alives come with
-``cloud.advance``. Real waits are tiny (backoff in milliseconds) and every
-wait for an outcome is bounded by a 5 s safety net.
+Virtual time drives everything slow: every timeout, liveness and socket age
+are measured on the cloud's clock (``time_func=cloud.now``), keep-alives come
+with ``cloud.advance``. Real waits are tiny (backoff in milliseconds) and
+every wait for an outcome is bounded by a 5 s safety net, never a condition.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 import json
 import logging
 from typing import Any
@@ -27,10 +28,12 @@ from custom_components.harvia.api import (
 )
 from custom_components.harvia.api.realtime import (
     EMPTY_PAYLOAD,
+    MAX_STARTS_IN_FLIGHT,
     SUBPROTOCOL,
     HarviaRealtime,
     OtaEvent,
     RealtimeEvent,
+    RealtimeTimeouts,
     StateEvent,
     TelemetryEvent,
     parse_ota_notice,
@@ -48,6 +51,9 @@ DATA = "devicesMeasurementsUpdateFeed"
 REFRESH = "POST /auth/refresh"
 LOGIN = "POST /auth/token"
 SAFETY = 5.0
+#: Production timeouts (on the virtual clock), with the clock read every
+#: 5 ms and backoffs of a few milliseconds.
+FAST = RealtimeTimeouts(poll_interval=0.005, backoff_base=0.001, backoff_cap=0.004)
 
 
 class Push:
@@ -65,26 +71,22 @@ class Push:
         self.rt: HarviaRealtime
         self._mark = 0
 
-    def build(self, **kwargs: Any) -> HarviaRealtime:
+    def build(self, timeouts: RealtimeTimeouts = FAST, **kwargs: Any) -> HarviaRealtime:
         kwargs.setdefault("on_event", self.events.append)
         kwargs.setdefault("on_status", self.statuses.append)
         kwargs.setdefault("time_func", self.cloud.now)
         kwargs.setdefault("wall_time_func", self.cloud.now)
         kwargs.setdefault("random_func", lambda: 0.5)
-        kwargs.setdefault("poll_interval", 0.005)
-        kwargs.setdefault("backoff_base", 0.001)
-        kwargs.setdefault("backoff_cap", 0.004)
-        kwargs.setdefault("connect_timeout", SAFETY)
-        kwargs.setdefault("ack_timeout", SAFETY)
-        kwargs.setdefault("start_ack_timeout", SAFETY)
-        self.rt = HarviaRealtime(self.client, **kwargs)
+        self.rt = HarviaRealtime(self.client, timeouts=timeouts, **kwargs)
         return self.rt
 
     def start(self, *device_ids: str) -> asyncio.Task[None]:
         self.task = asyncio.create_task(self.rt.run(device_ids))
         return self.task
 
-    async def wait_until(self, predicate: Callable[[], bool]) -> None:
+    async def wait_until(
+        self, predicate: Callable[[], bool], safety: float = SAFETY
+    ) -> None:
         async def poll() -> None:
             while not predicate():
                 if self.task is not None and self.task.done():
@@ -92,11 +94,18 @@ class Push:
                     pytest.fail("run() ended")
                 await asyncio.sleep(0.002)
 
-        await asyncio.wait_for(poll(), SAFETY)
+        await asyncio.wait_for(poll(), safety)
 
-    async def up(self) -> None:
+    async def up(self, safety: float = SAFETY) -> None:
         """Wait until both sockets are connected and subscribed."""
-        await self.wait_until(lambda: self.rt.connected is True)
+        await self.wait_until(lambda: self.rt.connected is True, safety)
+
+    async def checked(self) -> None:
+        """Wait until both readers judged liveness at the current virtual time."""
+        now = self.cloud.now()
+        await self.wait_until(
+            lambda: all(s.checked_at == now for s in self.rt._sockets)
+        )
 
     def mark(self) -> None:
         """Forget the events so far for `event()`."""
@@ -378,9 +387,15 @@ async def test_malformed_messages_are_dropped(
     caplog.set_level(logging.DEBUG, "custom_components.harvia.api.realtime")
     push.start(fenix.device_id)
     await push.up()
-    for count, kind in enumerate(
-        ("not_json", "field_not_json", "missing_item", "no_payload"), start=1
-    ):
+    kinds = (
+        "not_json",
+        "field_not_json",
+        "missing_item",
+        "no_payload",
+        "deep_nesting",
+        "huge_integer",
+    )
+    for count, kind in enumerate(kinds, start=1):
         push.cloud.faults.malformed(fenix.device_id, kind, api)
         await push.server.flush()
         await push.wait_until(dropped_equals(push, count))
@@ -401,10 +416,15 @@ async def test_malformed_messages_are_dropped(
     push.mark()
     fenix.panel.set_light(True)
     await push.event(StateEvent if api == "device" else TelemetryEvent)
-    assert push.rt.stats.dropped == 4
+    assert push.rt.stats.dropped == len(kinds)
     assert push.counts(f"realtime:{api}:connect") == 1
+    assert push.counts(f"realtime:{api}:start") == (2 if api == "device" else 1)
     assert push.statuses == [True]
-    assert "Dropping a realtime message" in caplog.text
+    # One debug line per dropped message, no traceback.
+    drops = [r for r in caplog.records if "Dropping" in r.getMessage()]
+    assert len(drops) == len(kinds)
+    assert all(r.levelno == logging.DEBUG and r.exc_info is None for r in drops)
+    assert "nested too deeply" in caplog.text
     assert fenix.device_id not in caplog.text
 
 
@@ -490,7 +510,8 @@ async def test_backoff_grows_and_resets_after_a_stable_connection(
     push: Push, fenix: SimDevice, cloud: HarviaCloud
 ) -> None:
     """Failed connects back off exponentially (capped, jittered)."""
-    rt = push.build(backoff_base=1.0, backoff_cap=60.0, random_func=lambda: 0.0)
+    slow = replace(FAST, backoff_base=1.0, backoff_cap=60.0)
+    rt = push.build(slow, random_func=lambda: 0.0)
     assert [rt.backoff(n) for n in (1, 2, 3, 7, 8, 50)] == [
         0.5,
         1.0,
@@ -499,7 +520,7 @@ async def test_backoff_grows_and_resets_after_a_stable_connection(
         30.0,
         30.0,
     ]
-    rt = push.build(backoff_base=1.0, backoff_cap=60.0, random_func=lambda: 1.0)
+    rt = push.build(slow, random_func=lambda: 1.0)
     assert rt.backoff(1) == 1.0
     assert rt.backoff(10) == 60.0
 
@@ -552,7 +573,7 @@ async def test_liveness_override(
     push: Push, fenix: SimDevice, cloud: HarviaCloud
 ) -> None:
     """A liveness override replaces the server's connectionTimeoutMs."""
-    push.build(liveness_timeout=10.0)
+    push.build(replace(FAST, liveness=10.0))
     push.start(fenix.device_id)
     await push.up()
     cloud.faults.stop_keepalives()
@@ -603,7 +624,7 @@ async def test_max_connection_age(
     push: Push, fenix: SimDevice, cloud: HarviaCloud
 ) -> None:
     """Sockets are renewed at least every max_connection_age."""
-    push.build(max_connection_age=100.0)
+    push.build(replace(FAST, max_connection_age=100.0))
     push.start(fenix.device_id)
     await push.up()
     cloud.advance(101)
@@ -820,7 +841,7 @@ async def test_a_subscription_ended_by_the_server_reports_false(
     push.start(fenix.device_id)
     await push.up()
     data = socket(push, "data")
-    (live_id,) = data.subs
+    (live_id,) = data.subscriptions.subs
     # A client-side stop the client did not ask for: the server completes it.
     await data.ws.send_json({"type": "stop", "id": live_id})
     await server.flush()
@@ -870,26 +891,36 @@ async def test_is_subscribed_edges(push: Push, fenix: SimDevice) -> None:
 
 
 async def test_start_ack_timeout_reconnects(
-    push: Push, fenix: SimDevice, cloud: HarviaCloud
+    push: Push, fenix: SimDevice, cloud: HarviaCloud, server: SimulatorServer
 ) -> None:
-    """No start_ack in time: the socket is treated as broken."""
-    push.build(start_ack_timeout=0.02)
-    cloud.faults.set_route("realtime:data:start", latency=0.2, count=1)
+    """No start_ack within start_ack seconds (virtual): the socket is broken;
+    the next one subscribes again."""
+    cloud.faults.hold_start_acks("data", count=1)
     push.start(fenix.device_id)
+    await push.wait_until(lambda: push.counts("realtime:data:start") == 1)
+    assert socket(push, "data").subscriptions.pending
+    cloud.advance(FAST.start_ack)
     await push.wait_until(lambda: push.counts("realtime:data:connect") == 2)
     await push.up()
     assert "start_ack" in (push.rt.stats.last_error or "")
+    assert push.rt.is_subscribed(fenix.device_id, DATA)
 
 
 async def test_connect_timeout_retries(
     push: Push, fenix: SimDevice, cloud: HarviaCloud
 ) -> None:
-    """A websocket upgrade that hangs is abandoned and retried."""
-    push.build(connect_timeout=0.02)
-    cloud.faults.set_route("realtime:device:connect", latency=0.2, count=1)
+    """A websocket upgrade that hangs is abandoned after `connect` s (virtual)."""
+    cloud.faults.hold_route("realtime:device:connect", count=1)
     push.start(fenix.device_id)
-    await push.up()
+    await push.wait_until(lambda: push.counts("realtime:device:connect") == 1)
+    await push.wait_until(lambda: push.rt.stats.active_subscriptions == 1)  # data
+    try:
+        cloud.advance(FAST.connect)
+        await push.up()
+    finally:
+        cloud.faults.release_routes()
     assert push.counts("realtime:device:connect") == 2
+    assert push.rt.stats.sockets[0].connects == 1
     assert "connect timed out" in (push.rt.stats.last_error or "")
 
 
@@ -914,7 +945,7 @@ async def test_unexpected_complete_and_error_give_up_one_subscription(
     await push.up()
     device = socket(push, "device")
     state_id, ota_id = (
-        next(i for i, s in device.subs.items() if s.feed.field == field)
+        next(i for i, s in device.subscriptions.subs.items() if s.feed.field == field)
         for field in (STATE, OTA)
     )
     await device.ws.send_json({"type": "stop", "id": state_id})
@@ -945,7 +976,7 @@ async def test_unauthorized_error_for_a_live_subscription_renews(
     push.start(fenix.device_id)
     await push.up()
     device = socket(push, "device")
-    live_id = next(iter(device.subs))
+    live_id = next(iter(device.subscriptions.subs))
     # An error for an id the client does not know is ignored.
     await device.ws.send_json({"type": "stop", "id": "unknown-id"})
     await server.flush()
@@ -959,11 +990,11 @@ async def test_unauthorized_error_for_a_live_subscription_renews(
 
 async def test_connection_ack_timeout_retries(push: Push, fenix: SimDevice) -> None:
     """No connection_ack in time: retry (here until the timeout is sane again)."""
-    push.build(ack_timeout=0.0)
+    push.build(replace(FAST, connection_ack=0.0))
     push.start(fenix.device_id)
     await push.wait_until(lambda: push.counts("realtime:device:connect") >= 2)
     assert "connection_ack" in (push.rt.stats.last_error or "")
-    push.rt.ack_timeout = SAFETY
+    push.rt.timeouts = FAST
     await push.up()
 
 
@@ -991,50 +1022,70 @@ async def test_cloud_outage_is_retried_until_it_is_back(
 
 def test_protocol_helpers() -> None:
     """Error descriptions never carry messages; unauthorized is recognised."""
-    from custom_components.harvia.api import realtime
+    from custom_components.harvia.api import appsync
+    from custom_components.harvia.api.realtime import protocol, socket as rt_socket
 
-    errors = realtime._errors({"errors": {"errorType": "X", "message": "secret"}})
-    assert realtime._error_type(errors) == "X"
-    assert realtime._errors({"errors": "nope"}) == []
-    assert realtime._errors(None) == []
+    errors = appsync.errors_of({"errors": {"errorType": "X", "message": "secret"}})
+    assert appsync.describe_errors(errors) == "X"
+    assert appsync.errors_of({"errors": "nope"}) == ()
+    assert appsync.errors_of(None) == ()
     assert (
-        realtime._error_type(
-            [
-                {"extensions": {"code": "LIMIT"}},
-                {"errorCode": 503},
-                {"message": "secret"},
-            ]
+        appsync.describe_errors(
+            appsync.parse_errors(
+                [
+                    {"extensions": {"code": "LIMIT"}},
+                    {"errorCode": 503},
+                    {"message": "secret"},
+                    "not an entry",
+                ]
+            )
         )
         == "LIMIT, code 503"
     )
-    assert realtime._error_type([]) == "unspecified"
-    assert realtime._is_unauthorized([{"errorCode": 401}])
-    assert realtime._is_unauthorized([{"extensions": {"code": "UNAUTHORIZED"}}])
-    assert not realtime._is_unauthorized([{"errorType": "ForbiddenException"}])
-    assert realtime._connection_timeout({"connectionTimeoutMs": 5000}) == 5.0
-    for bad in (None, {}, {"connectionTimeoutMs": True}, {"connectionTimeoutMs": -1}):
-        assert realtime._connection_timeout(bad) == realtime.DEFAULT_CONNECTION_TIMEOUT
-    assert realtime._describe(OSError("secret")) == "OSError"
-    assert realtime._describe(HarviaParseError()) == "HarviaParseError"
+    assert appsync.describe_errors(()) == "unspecified"
+    for unauthorized in (
+        {"errorCode": 401},
+        {"errorCode": "401"},
+        {"extensions": {"code": "UNAUTHORIZED"}},
+    ):
+        assert appsync.is_unauthorized(appsync.parse_errors([unauthorized]))
+    assert not appsync.is_unauthorized(
+        appsync.parse_errors([{"errorType": "ForbiddenException"}])
+    )
+    assert protocol.connection_timeout({"connectionTimeoutMs": 5000}) == 5.0
+    for bad in (
+        None,
+        {},
+        {"connectionTimeoutMs": True},
+        {"connectionTimeoutMs": -1},
+        {"connectionTimeoutMs": 10**400},
+        {"connectionTimeoutMs": float("nan")},
+    ):
+        assert protocol.connection_timeout(bad) == protocol.DEFAULT_CONNECTION_TIMEOUT
+    describe = rt_socket.describe_failure
+    assert describe(OSError("secret")) == "OSError"
+    assert describe(HarviaParseError()) == "HarviaParseError"
     # Type and status only: never the text of the cloud's errors.
     assert (
-        realtime._describe(HarviaConnectionError("owner@example.com", status=503))
+        describe(HarviaConnectionError("owner@example.com", status=503))
         == "HarviaConnectionError (HTTP 503)"
     )
-    assert realtime._describe(HarviaError("owner@example.com")) == "HarviaError"
+    assert describe(HarviaError("owner@example.com")) == "HarviaError"
     assert (
-        realtime._error_type(
-            [
-                {"errorType": "owner@example.com", "errorCode": 400},
-                {
-                    "errorType": "Not allowed for 1f2e3d4c-5b6a",
-                    "extensions": {"code": "X"},
-                },
-            ]
+        appsync.describe_errors(
+            appsync.parse_errors(
+                [
+                    {"errorType": "owner@example.com", "errorCode": 400},
+                    {
+                        "errorType": "Not allowed for 1f2e3d4c-5b6a",
+                        "extensions": {"code": "X"},
+                    },
+                ]
+            )
         )
         == "code 400, X"
     )
-    assert realtime._exp("not.a.jwt") is None
+    assert rt_socket.token_expiry("not.a.jwt") is None
 
 
 # -- devices added and removed -----------------------------------------------------------
@@ -1147,3 +1198,199 @@ async def test_refused_ota_feed_keeps_push_healthy(
     assert push.rt.is_subscribed(fenix.device_id, STATE)
     assert push.rt.is_subscribed(fenix.device_id, DATA)
     assert not push.rt.is_subscribed(fenix.device_id, OTA)
+
+
+# -- many devices: starts in flight ------------------------------------------------------
+
+
+async def test_starts_do_not_wait_for_each_ack(
+    push: Push, fenix: SimDevice, cloud: HarviaCloud, account: Account
+) -> None:
+    """Every start of a round is sent before the first start_ack arrives."""
+    other = cloud.add_device(account, "fenix", name="Other")
+    third = cloud.add_device(account, "fenix_combi", name="Third")
+    cloud.faults.hold_start_acks("device")
+    push.start(fenix.device_id, other.device_id, third.device_id)
+    await push.wait_until(lambda: push.counts("realtime:device:start") == 6)
+    device = socket(push, "device")
+    assert len(device.subscriptions.pending) == 6  # none acknowledged yet
+    await push.wait_until(lambda: push.rt.stats.active_subscriptions == 3)  # data
+    assert len(device.subscriptions.pending) == 6
+    cloud.faults.release_start_acks()
+    await push.up()
+    assert push.rt.stats.active_subscriptions == 9
+
+
+async def test_at_most_eight_starts_in_flight(
+    push: Push, cloud: HarviaCloud, account: Account, server: SimulatorServer
+) -> None:
+    """With start_acks held, a socket has exactly MAX_STARTS_IN_FLIGHT waiting."""
+    ids = [cloud.add_device(account, "fenix", name=f"S{n}").device_id for n in range(6)]
+    cloud.faults.hold_start_acks("device")
+    push.start(*ids)
+    await push.wait_until(
+        lambda: push.counts("realtime:device:start") == MAX_STARTS_IN_FLIGHT
+    )
+    # The data socket (6 starts, acks not held) is done meanwhile; the device
+    # socket still waits with a full window and sends nothing more.
+    await push.wait_until(lambda: push.rt.stats.active_subscriptions == 6)
+    await server.flush()
+    assert len(socket(push, "device").subscriptions.pending) == MAX_STARTS_IN_FLIGHT
+    assert push.counts("realtime:device:start") == MAX_STARTS_IN_FLIGHT
+    cloud.faults.release_start_acks()
+    await push.up()
+    assert push.counts("realtime:device:start") == 12
+    assert push.rt.stats.active_subscriptions == 18
+
+
+async def test_a_hundred_devices_subscribe(
+    push: Push, cloud: HarviaCloud, account: Account, server: SimulatorServer
+) -> None:
+    """100 devices: 300 subscriptions on two sockets, one connect each."""
+    ids = [
+        cloud.add_device(account, "fenix", name=f"S{n}").device_id for n in range(100)
+    ]
+    push.start(*ids)
+    await push.up(safety=120.0)  # generous: the machine may be busy
+    assert push.counts("realtime:device:start") == 200
+    assert push.counts("realtime:data:start") == 100
+    assert push.counts("realtime:device:connect") == 1
+    assert push.counts("realtime:data:connect") == 1
+    assert len(server_subscriptions(server, "data")) == 100
+    assert all(push.rt.is_subscribed(i, DATA) for i in ids)
+
+
+# -- silent feeds: last message per feed, resubscribe -----------------------------------
+
+
+async def test_last_message_per_device_and_feed(
+    push: Push, fenix: SimDevice, cloud: HarviaCloud, account: Account
+) -> None:
+    """Each (device, feed) keeps the virtual time of its last message."""
+    other = cloud.add_device(account, "fenix", name="Other")
+    assert push.rt.last_message_at(fenix.device_id, STATE) is None
+    assert push.rt.silent_for(fenix.device_id, STATE) is None
+    push.start(fenix.device_id, other.device_id)
+    await push.up()
+    subscribed = cloud.now()
+    assert push.rt.last_message_at(fenix.device_id, STATE) is None
+    assert push.rt.silent_for(fenix.device_id, DATA) == 0.0
+    cloud.advance(100)
+    await push.settled()
+    push.mark()
+    fenix.panel.set_light(True)
+    await push.event(TelemetryEvent)
+    await push.event(StateEvent)
+    pushed = cloud.now()
+    assert pushed > subscribed
+    assert push.rt.last_message_at(fenix.device_id, STATE) == pushed
+    assert push.rt.last_message_at(fenix.device_id, DATA) == pushed
+    assert push.rt.last_message_at(other.device_id, STATE) is None
+    cloud.advance(50)
+    await push.settled()
+    assert push.rt.silent_for(fenix.device_id, STATE) == 50
+    assert push.rt.silent_for(other.device_id, STATE) == 150
+    # Unknown feeds and devices have no times.
+    assert push.rt.last_message_at(fenix.device_id, "noSuchFeed") is None
+    assert push.rt.silent_for("no-such-device", STATE) is None
+    # A message that cannot be parsed still shows the feed is alive.
+    cloud.advance(10)
+    cloud.faults.malformed(fenix.device_id, "field_not_json", "data")
+    await push.server.flush()
+    await push.wait_until(dropped_equals(push, 1))
+    assert push.rt.last_message_at(fenix.device_id, DATA) == cloud.now()
+    # A removed device forgets its times.
+    push.rt.set_devices([other.device_id])
+    await push.wait_until(lambda: push.rt.stats.active_subscriptions == 3)
+    assert push.rt.last_message_at(fenix.device_id, STATE) is None
+
+
+async def test_resubscribe_restarts_one_feed_on_the_same_socket(
+    push: Push,
+    fenix: SimDevice,
+    cloud: HarviaCloud,
+    account: Account,
+    server: SimulatorServer,
+) -> None:
+    """stop + start for one (device, feed); health does not flap; count restarts."""
+    other = cloud.add_device(account, "fenix", name="Other")
+    push.start(fenix.device_id, other.device_id)
+    await push.up()
+    data = socket(push, "data")
+    before = dict(data.subscriptions.keys)
+    cloud.advance(200)
+    await push.settled()
+    assert push.rt.silent_for(fenix.device_id, DATA) == 200
+    assert push.rt.resubscribe(fenix.device_id, DATA)
+    assert push.rt.is_subscribed(fenix.device_id, DATA)  # meanwhile too
+    await push.wait_until(
+        lambda: push.counts("realtime:data:stop") == 1
+        and push.counts("realtime:data:start") == 3
+        and push.rt.stats.active_subscriptions == 6
+    )
+    assert (
+        data.subscriptions.keys[(DATA, fenix.device_id)]
+        != before[(DATA, fenix.device_id)]
+    )
+    assert (
+        data.subscriptions.keys[(DATA, other.device_id)]
+        == before[(DATA, other.device_id)]
+    )
+    assert push.rt.silent_for(fenix.device_id, DATA) == 0
+    assert push.rt.silent_for(other.device_id, DATA) == 200
+    assert push.counts("realtime:data:connect") == 1
+    assert push.counts("realtime:device:stop") == 0
+    assert push.statuses == [True]
+    await server.flush()
+    assert server_subscriptions(server, "data") == sorted(
+        [(DATA, fenix.device_id), (DATA, other.device_id)]
+    )
+    push.mark()
+    fenix.panel.set_light(True)
+    event = await push.event(TelemetryEvent)
+    assert event.device_id == fenix.device_id
+    # Nothing to restart: unknown device or feed, or no connection.
+    assert not push.rt.resubscribe("no-such-device", DATA)
+    assert not push.rt.resubscribe(fenix.device_id, "noSuchFeed")
+    await push.rt.close()
+    assert not push.rt.resubscribe(fenix.device_id, DATA)
+
+
+async def test_refused_resubscribe_reports_false(
+    push: Push, fenix: SimDevice, cloud: HarviaCloud
+) -> None:
+    """A restart the cloud refuses is a failed subscription like any other."""
+    push.start(fenix.device_id)
+    await push.up()
+    cloud.faults.set_route("realtime:data:start", status=500, count=1)
+    assert push.rt.resubscribe(fenix.device_id, DATA)
+    await push.wait_until(lambda: push.statuses == [True, False])
+    assert not push.rt.is_subscribed(fenix.device_id, DATA)
+    assert push.rt.silent_for(fenix.device_id, DATA) is None
+
+
+# -- the account's connectionTimeoutMs ---------------------------------------------------
+
+
+async def test_connection_timeout_from_the_ack_is_exact(
+    push: Push, fenix: SimDevice, cloud: HarviaCloud, account: Account
+) -> None:
+    """connectionTimeoutMs 60 000: silent 59 s is alive, 61 s is dead."""
+    account.connection_timeout_ms = 60_000
+    push.start(fenix.device_id)
+    await push.up()
+    assert all(s.liveness == 60.0 for s in push.rt._sockets)
+    cloud.faults.stop_keepalives()
+    cloud.advance(59)
+    await push.checked()
+    assert push.counts("realtime:device:connect") == 1
+    assert push.counts("realtime:data:connect") == 1
+    assert push.statuses == [True]
+    cloud.advance(2)
+    await push.wait_until(
+        lambda: push.counts("realtime:device:connect") == 2
+        and push.counts("realtime:data:connect") == 2
+    )
+    await push.up()
+    assert push.statuses == [True, False, True]
+    assert "connection timeout" in (push.rt.stats.last_error or "")

@@ -45,11 +45,13 @@ def test_no_homeassistant_imports() -> None:
             assert not module.startswith("custom_components"), (
                 f"{path.name} imports {module}"
             )
-        # Relative imports never climb out of the package.
+        # Relative imports never climb out of the package (api/realtime/x.py
+        # may reach api/ with two dots).
+        allowed = len(path.relative_to(API_DIR).parts)
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom):
-                assert node.level <= 1, f"{path.name} imports from outside api/"
+                assert node.level <= allowed, f"{path.name} imports from outside api/"
 
 
 def test_py_typed_shipped() -> None:

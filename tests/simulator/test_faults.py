@@ -337,6 +337,7 @@ async def test_clear_resets_everything(
     assert faults.describe() == {
         "rejectAllLogins": False, "rejectedLogins": [], "routes": {}, "paymentRequired": [],
         "otaRefused": [], "noAck": [], "offline": [], "keepalivesStopped": False,
+        "heldStartAcks": {},
     }  # fmt: skip
     assert (await api.login())[0] == 200
     assert (await api.rest("GET", "device", "/devices"))[0] == 200

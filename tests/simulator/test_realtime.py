@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections import Counter
 import json
 
@@ -16,6 +17,7 @@ from .helpers import (
     OTA_FEED,
     STATE_FEED,
     Api,
+    Realtime,
     data_of,
     encode_header,
     reported_of,
@@ -387,4 +389,112 @@ async def test_ota_feed_refused_with_ota(
     assert (await socket.start(STATE_FEED, {"receiver": "fenix-1"}))["type"] == (
         "start_ack"
     )
+    await socket.close()
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("payload=e30=", "Both header and payload"),
+        ("header={header}", "Both header and payload"),
+        ("header=bm90IGpzb24=&payload=e30=", "not base64 JSON"),
+        ("header={no_host}&payload=e30=", "must name the API host"),
+    ],
+)
+async def test_connect_url_must_carry_header_payload_and_host(
+    api: Api, query: str, message: str
+) -> None:
+    """AppSync refuses a handshake without `header`/`payload` or `host`."""
+    await api.discover()
+    token = api.token or ""
+    no_host = base64.b64encode(
+        json.dumps({"Authorization": f"Bearer {token}"}).encode()
+    ).decode()
+    url = (
+        api.endpoints["GraphQL"]["device"]["wss"]
+        + "?"
+        + query.format(header=encode_header(token), no_host=no_host)
+    )
+    ws = await api.session.ws_connect(url, protocols=["graphql-ws"])
+    socket = Realtime(ws, token)
+    reply = await socket.init()
+    assert reply["type"] == "connection_error"
+    (error,) = reply["payload"]["errors"]
+    assert error["errorType"] == "MalformedRequest"
+    assert error["errorCode"] == 400
+    assert message in error["message"]
+    closing = await ws.receive(timeout=5)
+    assert closing.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+    assert ws.close_code == 1008
+
+
+async def test_account_connection_timeout(api: Api, account: Account) -> None:
+    """An account's own connectionTimeoutMs is the one its connection_ack carries."""
+    account.connection_timeout_ms = 60_000
+    socket = await api.realtime(init=False)
+    ack = await socket.init()
+    assert ack == {"type": "connection_ack", "payload": {"connectionTimeoutMs": 60000}}
+    await socket.close()
+
+
+async def test_held_start_acks(
+    api: Api, cloud: HarviaCloud, fenix: SimDevice, server: SimulatorServer
+) -> None:
+    """Held start_acks: the subscriptions stand but are silent until released."""
+    cloud.faults.hold_start_acks("device", count=2)
+    assert cloud.faults.describe()["heldStartAcks"] == {"device": 2}
+    socket = await api.realtime()
+    for sub_id in ("a", "b", "c"):
+        await socket.ws.send_json(
+            {
+                "id": sub_id,
+                "type": "start",
+                "payload": {
+                    "data": json.dumps(
+                        {"query": STATE_FEED, "variables": {"receiver": "fenix-1"}}
+                    ),
+                    "extensions": {
+                        "authorization": {
+                            "Authorization": f"Bearer {api.token}",
+                            "host": "127.0.0.1",
+                        }
+                    },
+                },
+            }
+        )
+    assert await socket.drain() == [{"id": "c", "type": "start_ack"}]
+    fenix.panel.set_light(True)  # no data before a start_ack
+    await server.flush()
+    assert [(m["type"], m["id"]) for m in await socket.drain()] == [("data", "c")]
+    await socket.ws.send_json({"type": "stop", "id": "b"})
+    assert await socket.receive() == {"id": "b", "type": "complete"}
+    cloud.faults.release_start_acks()
+    await server.flush()
+    assert await socket.drain() == [{"id": "a", "type": "start_ack"}]
+    assert cloud.faults.describe()["heldStartAcks"] == {}
+    with pytest.raises(ValueError):
+        cloud.faults.hold_start_acks("other")
+    cloud.faults.hold_start_acks("data")
+    assert cloud.faults.take_held_ack("data")
+    assert cloud.faults.take_held_ack("data")  # every one until released
+    cloud.faults.clear()
+    assert not cloud.faults.take_held_ack("data")
+    await socket.close()
+
+
+async def test_held_route_hangs_until_released(
+    api: Api, cloud: HarviaCloud, server: SimulatorServer
+) -> None:
+    """A held route answers only once released (no real time involved)."""
+    cloud.faults.hold_route("realtime:device:connect", count=1)
+    assert cloud.faults.describe()["routes"]["realtime:device:connect"]["held"]
+    connecting = asyncio.create_task(api.realtime())
+    for _ in range(5000):  # the request reaches the server
+        if cloud.request_counts["realtime:device:connect"]:
+            break
+        await asyncio.sleep(0.001)
+    await asyncio.sleep(0)
+    assert not connecting.done()
+    cloud.faults.release_routes()
+    socket = await asyncio.wait_for(connecting, 5)
     await socket.close()

@@ -24,7 +24,6 @@ from .exceptions import (
     HarviaConnectionError,
     HarviaDeviceUnavailableError,
     HarviaError,
-    HarviaForbiddenError,
     HarviaLicenseRequiredError,
     HarviaNotFoundError,
     HarviaRemoteStartNotAllowedError,
@@ -269,54 +268,3 @@ def map_failure(reason: str | None) -> HarviaError:
     return HarviaDeviceUnavailableError(
         "Command not handled: device did not acknowledge"
     )
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return ""
-    return str(value) if isinstance(value, str | int) else ""
-
-
-def map_graphql_errors(errors: Any) -> HarviaError:
-    """Map a GraphQL ``errors`` list to the exception to raise.
-
-    As with REST, the message holds the ``errorType``/``extensions.code``
-    (when they look like codes) and our wording, never the cloud's message.
-    """
-    first: Mapping[str, Any] = {}
-    if isinstance(errors, list) and errors and isinstance(errors[0], Mapping):
-        first = errors[0]
-    message = _text(first.get("message"))
-    error_type = _text(first.get("errorType"))
-    extensions = first.get("extensions")
-    raw_code = extensions.get("code") if isinstance(extensions, Mapping) else None
-    code = _text(raw_code)
-    text = " ".join(part for part in (error_type, code, message) if part)
-    log_server_text("GraphQL error", message)
-    codes = [c for c in (safe_code(first.get("errorType")), safe_code(raw_code)) if c]
-
-    def error(cls: type[HarviaError], wording: str) -> HarviaError:
-        return cls(_detail("GraphQL error", codes, wording))
-
-    if "unauthorized" in error_type.lower() or "unauthorized" in code.lower():
-        return TokenRejectedError(_detail("GraphQL error", codes, "token rejected"))
-    if _NOT_SUPPORTED.search(text):
-        return error(HarviaCommandNotSupportedError, COMMAND_NOT_SUPPORTED)
-    if _REMOTE_START.search(text):
-        return error(HarviaRemoteStartNotAllowedError, REMOTE_START_REFUSED)
-    if _LICENSE.search(text) or code == "402":
-        return error(HarviaLicenseRequiredError, "MyHarvia licence required")
-    if _DEVICE_UNAVAILABLE.search(text) or code == "504":
-        return error(HarviaDeviceUnavailableError, "device did not acknowledge")
-    if THROTTLED.search(text):
-        return error(HarviaConnectionError, "throttled")
-    if _NOT_FOUND.search(text) or code == "404":
-        return error(HarviaNotFoundError, "not found")
-    if _FORBIDDEN.search(text) or code == "403":
-        # Not a token problem ("Unauthorized" is reserved for those).
-        return error(HarviaForbiddenError, "not allowed for this account")
-    if _BAD_REQUEST.search(text) or code == "400":
-        return error(HarviaBadRequestError, "request rejected")
-    if _SERVER_FAILURE.search(text):
-        return error(HarviaConnectionError, "cloud service error")
-    return error(HarviaError, "request failed")

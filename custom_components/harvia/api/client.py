@@ -28,10 +28,10 @@ from ._http import (
     REMOTE_START_REFUSED,
     TokenRejectedError,
     map_failure,
-    map_graphql_errors,
     map_rest_error,
     send,
 )
+from .appsync import collect_pages, map_graphql_errors
 from .auth import HarviaAuth
 from .endpoints import DEFAULT_ENDPOINTS_URL, Endpoints, GraphQLEndpoint
 from .exceptions import (
@@ -616,25 +616,10 @@ class HarviaClient:
         field: str,
         items_key: str,
     ) -> list[Any]:
-        rows: list[Any] = []
-        seen_tokens: set[str] = set()
-        next_token: str | None = None
-        for _ in range(MAX_PAGES):
+        async def page(next_token: str | None) -> Any:
             data = await self._graphql(
                 api, document, {**variables, "nextToken": next_token}
             )
-            page = data.get(field)
-            if page is None:
-                break
-            if not isinstance(page, Mapping):
-                raise HarviaParseError(f"{field}: expected an object")
-            items = page.get(items_key) or []
-            if not isinstance(items, list):
-                raise HarviaParseError(f"{field}.{items_key}: expected a list")
-            rows.extend(item for item in items if item is not None)
-            token = page.get("nextToken")
-            if not isinstance(token, str) or not token or token in seen_tokens:
-                break
-            seen_tokens.add(token)
-            next_token = token
-        return rows
+            return data.get(field)
+
+        return await collect_pages(page, items_key, label=field, max_pages=MAX_PAGES)
