@@ -81,3 +81,20 @@ def test_documents_loaded() -> None:
     }
     for doc in DOCUMENTS.values():
         assert document_text(doc).strip()
+
+
+def test_state_store_free_of_home_assistant() -> None:
+    """state.py (and const.py it reads) stays free of Home Assistant too."""
+    package = API_DIR.parent
+    for name in ("state.py", "const.py"):
+        path = package / name
+        for module in _imported_modules(path):
+            assert module.split(".")[0] != "homeassistant", f"{name} imports {module}"
+    tree = ast.parse((package / "state.py").read_text(encoding="utf-8"))
+    relative = {
+        node.module
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.level
+    }
+    # Only the client library and the constants: no coordinator, no entities.
+    assert relative == {"api", "const"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+import logging
 from typing import Any
 from unittest.mock import patch
 
@@ -23,7 +24,7 @@ from custom_components.harvia.api.realtime import (
     TelemetryEvent,
 )
 from custom_components.harvia.const import DOMAIN, SCAN_INTERVAL
-from harvia_simulator import HarviaCloud
+from harvia_simulator import HarviaCloud, SimDevice
 
 from .conftest import EMAIL, async_full_refresh
 
@@ -164,7 +165,7 @@ async def test_failed_profile_write_is_not_left_pending(
             {"entity_id": FENIX, "preset_mode": presets[2]},
             blocking=True,
         )
-    assert not init_integration.runtime_data.coordinator.pending_profiles
+    assert not init_integration.runtime_data.coordinator.state.pending_profiles
     assert hass.states.get(FENIX).attributes["preset_mode"] == presets[0]  # type: ignore[union-attr]
 
 
@@ -217,3 +218,51 @@ async def test_user_may_remove_only_gone_devices(
         config_entry_id=init_integration.entry_id, identifiers={(DOMAIN, "elsewhere")}
     )
     assert await async_remove_config_entry_device(hass, init_integration, other)
+
+
+def _online_lines(caplog: pytest.LogCaptureFixture) -> list[tuple[int, str]]:
+    return [
+        (record.levelno, record.getMessage())
+        for record in caplog.records
+        if record.name == "custom_components.harvia"
+        and (
+            "is offline" in record.getMessage() or "back online" in record.getMessage()
+        )
+    ]
+
+
+async def test_device_offline_and_back_logged_once(
+    hass: HomeAssistant,
+    cloud: HarviaCloud,
+    devices: dict[str, SimDevice],
+    init_integration: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """One INFO line when a device goes offline, one when it is back; polls
+    and further pushes repeat nothing."""
+    caplog.set_level(logging.INFO, logger="custom_components.harvia")
+    devices["fenix"].set_connected(False)
+    await async_full_refresh(hass, init_integration)
+    await async_full_refresh(hass, init_integration)
+    assert _online_lines(caplog) == [
+        (logging.INFO, "Home Sauna is offline: the Harvia cloud cannot reach it")
+    ]
+    devices["fenix"].set_connected(True)
+    await async_full_refresh(hass, init_integration)
+    assert _online_lines(caplog)[1:] == [(logging.INFO, "Home Sauna is back online")]
+
+    # A device the cloud cannot read counts as offline too.
+    caplog.clear()
+    cloud.faults.set_route("GET /devices/state", status=404)
+    await async_full_refresh(hass, init_integration)
+    cloud.faults.clear_route("GET /devices/state")
+    await async_full_refresh(hass, init_integration)
+    lines = _online_lines(caplog)
+    assert (
+        logging.INFO,
+        "Home Sauna is offline: the Harvia cloud cannot reach it",
+    ) in lines
+    assert lines[-1][0] == logging.INFO
+    assert sum("back online" in line for _, line in lines) == sum(
+        "is offline" in line for _, line in lines
+    )
