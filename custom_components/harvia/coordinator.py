@@ -1,14 +1,12 @@
 """Coordinator: one per Harvia account; schedules reads and tells the entities.
 
-What the data becomes (merges, reads racing pushes, profile changes in flight)
-is decided in ``state.py``; this module reads the cloud, listens for pushes and
-keeps the device registry current.
+What a poll reads is in ``poll.py``; what the data becomes (merges, reads
+racing pushes, profile changes in flight) in ``state.py``. This module decides
+when to poll, listens for pushes, and keeps the device registry current.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
@@ -20,14 +18,7 @@ from homeassistant.helpers.event import async_call_later
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
-from .api import (
-    Device,
-    HarviaAuthenticationError,
-    HarviaClient,
-    HarviaError,
-    HarviaNotFoundError,
-    HarviaParseError,
-)
+from .api import HarviaAuthenticationError, HarviaClient, HarviaError
 from .api.realtime import (
     TELEMETRY_FEED,
     HarviaRealtime,
@@ -39,16 +30,8 @@ from .api.realtime import (
 from .const import DOMAIN, LOGGER, PUSH_SAFETY_INTERVAL, SCAN_INTERVAL, SIGNAL_OTA_STATE
 from .device_info import controller_device_info, registry_identifiers
 from .errors import cloud_action
-from .state import (
-    CLASSIC,
-    AccountData,
-    CabinData,
-    CabinKey,
-    DeviceData,
-    StateStore,
-    cabin_of,
-    shadow_of,
-)
+from .poll import Poll
+from .state import AccountData, CabinKey, StateStore, cabin_of, shadow_of
 
 if TYPE_CHECKING:
     from .data import HarviaConfigEntry
@@ -62,16 +45,6 @@ PUSH_LOSS_WARNING: Final = timedelta(minutes=10)
 def wall_clock() -> float:
     """Home Assistant's clock, for token expiry."""
     return dt_util.utcnow().timestamp()
-
-
-async def _all[T](reads: Iterable[Awaitable[T]]) -> list[T]:
-    """Run reads concurrently and let each finish; raise the first failure."""
-    values: list[T] = []
-    for result in await asyncio.gather(*reads, return_exceptions=True):
-        if isinstance(result, BaseException):
-            raise result
-        values.append(result)
-    return values
 
 
 class HarviaCoordinator(DataUpdateCoordinator[AccountData]):
@@ -125,16 +98,16 @@ class HarviaCoordinator(DataUpdateCoordinator[AccountData]):
         self.polls += 1
         # Taken at the start: a catch-up asked for during this poll waits for the next.
         catch_up, self._catch_up = self._catch_up, False
-        unreadable: set[str] = set()
-        self.state.poll_started()
-        result: AccountData | None = None
+        poll = Poll(
+            client=self.client,
+            store=self.state,
+            known=self.data,
+            telemetry_pushed=lambda device_id: (
+                not catch_up and self._telemetry_pushed(device_id)
+            ),
+        )
         try:
-            devices = await self.client.get_devices()
-            read = await _all(
-                self._async_read_device(device, catch_up, unreadable)
-                for device in devices
-            )
-            result = {d.device.device_id: d for d in read if d is not None}
+            result = await poll.async_read()
         except HarviaAuthenticationError as err:
             raise ConfigEntryAuthFailed(
                 translation_domain=DOMAIN, translation_key="auth_failed"
@@ -146,83 +119,10 @@ class HarviaCoordinator(DataUpdateCoordinator[AccountData]):
                 translation_key="update_failed",
                 translation_placeholders={"error": str(err)},
             ) from err
-        finally:
-            self.state.poll_ended(result)
         self._async_send_queued_profiles(self.state.settle_profiles(result, _now()))
-        self.state.note_online(result, unreadable)
+        self.state.note_online(result, poll.unreadable)
         self._async_sync_device_registry(result)
         return result
-
-    async def _async_read_device(
-        self, device: Device, catch_up: bool, unreadable: set[str]
-    ) -> DeviceData | None:
-        """One device's data; the last one when the cloud cannot answer for it."""
-        try:
-            return await self._async_fetch_device(device, catch_up=catch_up)
-        except (HarviaNotFoundError, HarviaParseError) as err:
-            LOGGER.debug("Keeping the last data of a %s (%s)", device.type, err)
-            unreadable.add(device.device_id)
-            return self.data.get(device.device_id) if self.data else None
-
-    async def _async_fetch_device(
-        self, device: Device, *, catch_up: bool
-    ) -> DeviceData:
-        """Read state (and, without push, telemetry) of every cabin of one device."""
-        known = self.data.get(device.device_id) if self.data else None
-        telemetry: dict[str, dict[str, Any]] = {}
-        if self._telemetry_pushed(device.device_id) and not catch_up and known:
-            # Telemetry arrives by push (every 15 min even when idle): only the
-            # shadow is read, as a safety net. Nothing was read: nothing is newer.
-            telemetry = {k: cabin.telemetry for k, cabin in known.cabins.items()}
-            telemetry_mark = -1
-        else:
-            for item in await self.client.get_latest_measurements(device.device_id):
-                telemetry[cabin_of(device, item.sub_id)] = dict(item.raw)
-            telemetry_mark = self.state.mark
-        if device.capabilities.telemetry_only:
-            cabin_ids = [CLASSIC]
-        else:
-            default = device.capabilities.default_cabin or "C1"
-            cabin_ids = sorted({default} | {c for c in telemetry if c != CLASSIC})
-        cabins = await _all(
-            self._async_read_cabin(
-                device, cabin_id, telemetry.get(cabin_id, {}), telemetry_mark, known
-            )
-            for cabin_id in cabin_ids
-        )
-        return DeviceData(device=device, cabins={c.cabin_id: c for c in cabins})
-
-    async def _async_read_cabin(
-        self,
-        device: Device,
-        cabin_id: str,
-        telemetry: dict[str, Any],
-        telemetry_mark: int,
-        known: DeviceData | None,
-    ) -> CabinData:
-        """Read one cabin's state; a malformed one keeps what we had."""
-        try:
-            state = await self.client.get_cabin_state(
-                device.device_id, shadow_of(cabin_id)
-            )
-        except HarviaParseError:
-            # Its entities show unknown until the cloud sends a readable one.
-            LOGGER.debug("Ignoring a malformed state of a %s cabin", device.type)
-            previous = known.cabins.get(cabin_id) if known else None
-            reported, connected = (
-                (previous.reported, previous.connected) if previous else ({}, None)
-            )
-        else:
-            reported, connected = dict(state.reported), state.connected
-        self.state.cabin_read((device.device_id, cabin_id), telemetry_mark)
-        return CabinData.build(
-            device.device_id,
-            cabin_id,
-            reported,
-            telemetry,
-            connected,
-            device.has_steamer,
-        )
 
     def _telemetry_pushed(self, device_id: str) -> bool:
         """Whether this device's telemetry arrives by push right now."""
