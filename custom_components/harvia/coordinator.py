@@ -245,8 +245,6 @@ class HarviaCoordinator(DataUpdateCoordinator[AccountData]):
         state_push: bool = False,
     ) -> None:
         """Merge a partial payload into one cabin and tell the entities."""
-        if not self.data:
-            return
         merged = self.state.merge(
             self.data,
             key,
@@ -359,9 +357,6 @@ def _now() -> datetime:
 
 
 def _in_words(interval: timedelta) -> str:
-    """An interval as a person says it: "2 minutes", "1 hour"."""
+    """An interval as a person says it: "2 minutes", not "0:02:00"."""
     minutes = round(interval.total_seconds() / 60)
-    if minutes % 60 == 0:
-        hours = minutes // 60
-        return f"{hours} hour" if hours == 1 else f"{hours} hours"
     return f"{minutes} minute" if minutes == 1 else f"{minutes} minutes"

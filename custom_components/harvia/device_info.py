@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from .api import Device
     from .state import CabinData, DeviceData
 
-# The spec's device type of a generic controller.
+# The device type of a generic (not Fenix) sauna controller.
 GENERIC_TYPE = "sauna"
 
 

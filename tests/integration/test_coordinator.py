@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 import logging
 from typing import Any
@@ -266,3 +267,41 @@ async def test_device_offline_and_back_logged_once(
     assert sum("back online" in line for _, line in lines) == sum(
         "is offline" in line for _, line in lines
     )
+
+
+async def test_change_queued_behind_a_failed_profile_write_goes_next(
+    hass: HomeAssistant, cloud: HarviaCloud, init_integration: MockConfigEntry
+) -> None:
+    """A profile write fails while another change waits behind it: that one is
+    sent at once (not lost, not waiting for a landing that never comes)."""
+    route = "PATCH /devices/profile"
+    presets = hass.states.get(FENIX).attributes["preset_modes"]  # type: ignore[union-attr]
+    sent = cloud.request_counts[route]
+    # Long enough for the second change to be asked for meanwhile.
+    cloud.faults.set_route(route, status=503, latency=1.0, count=1)
+    first = hass.async_create_task(
+        hass.services.async_call(
+            CLIMATE_DOMAIN,
+            "set_preset_mode",
+            {"entity_id": FENIX, "preset_mode": presets[1]},
+            blocking=True,
+        )
+    )
+    while cloud.request_counts[route] == sent:  # noqa: ASYNC110
+        await asyncio.sleep(0)
+    # The first write is under way: this one waits behind it.
+    await hass.services.async_call(
+        CLIMATE_DOMAIN,
+        "set_preset_mode",
+        {"entity_id": FENIX, "preset_mode": presets[2]},
+        blocking=True,
+    )
+    assert cloud.request_counts[route] == sent + 1
+    with pytest.raises(HomeAssistantError):
+        await first
+    for task in list(init_integration._background_tasks):
+        if task.get_name().endswith("queued profile change"):
+            await task
+    assert cloud.request_counts[route] == sent + 2
+    pending = init_integration.runtime_data.coordinator.state.pending_profiles
+    assert [p.profile for p in pending.values()] == [2]
