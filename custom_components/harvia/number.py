@@ -50,11 +50,7 @@ def _max_on_time(status: CabinStatus) -> int:
 
 @dataclass(frozen=True, kw_only=True)
 class HarviaNumberEntityDescription(HarviaEntityDescription, NumberEntityDescription):
-    """Describes a Harvia number.
-
-    A number exists where ``exists_fn`` holds and the device type accepts
-    ``command``, which is sent with ``{param: value}``.
-    """
+    """Describes a Harvia number: ``command`` is sent with ``{param: value}``."""
 
     command: CommandType
     param: str

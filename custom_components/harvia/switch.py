@@ -21,11 +21,7 @@ PARALLEL_UPDATES = 1
 
 @dataclass(frozen=True, kw_only=True)
 class HarviaSwitchEntityDescription(HarviaEntityDescription, SwitchEntityDescription):
-    """Describes a Harvia output switch.
-
-    A switch exists where ``exists_fn`` holds and the device type accepts
-    ``command``.
-    """
+    """Describes a Harvia output switch: ``command`` switches it."""
 
     command: CommandType
     is_on_fn: Callable[[CabinStatus], bool | None]

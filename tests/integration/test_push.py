@@ -335,8 +335,10 @@ async def test_push_during_poll_not_overwritten(
 ) -> None:
     """A push that lands while a poll is under way wins over what it read."""
     coordinator = init_integration.runtime_data.coordinator
-    # Telemetry reads answer late: the poll reads the Fenix's state (off), then
-    # waits on the next device while the sauna is switched on at the panel.
+    # Telemetry reads answer late: once the poll reads the first state, the
+    # sauna is switched on at the panel while other reads are still under way.
+    # However the concurrent reads interleave, the push must win (the store's
+    # unit tests pin each order: tests/test_state.py).
     cloud.faults.set_route("POST /graphql/data", latency=0.2, count=2)
     reads = cloud.request_counts["GET /devices/state"]
     poll = hass.async_create_task(coordinator.async_catch_up())
