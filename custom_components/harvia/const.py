@@ -11,7 +11,7 @@ LOGGER = logging.getLogger(__package__)
 
 CONF_ENDPOINTS_URL: Final = "endpoints_url"
 
-# The poll while push is down: the fast pace, the only source of news then.
+# The fast poll: before push stands and while it is down (then the only news).
 SCAN_INTERVAL: Final = timedelta(minutes=2)
 # While push is healthy the poll is only a safety net.
 PUSH_SAFETY_INTERVAL: Final = timedelta(minutes=30)
