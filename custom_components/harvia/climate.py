@@ -164,7 +164,7 @@ class HarviaClimate(HarviaEntity, ClimateEntity):
             await self.coordinator.client.send_command(
                 self.device_id, self.shadow_id, CommandType.SAUNA, on
             )
-        self.coordinator.async_commanded(
+        self.coordinator.commands.async_commanded(
             self.device_id, self.cabin_id, **optimistic.power(on)
         )
 
@@ -180,7 +180,7 @@ class HarviaClimate(HarviaEntity, ClimateEntity):
                 await self.coordinator.client.set_target(
                     self.device_id, self.shadow_id, temperature=float(temperature)
                 )
-            self.coordinator.async_commanded(
+            self.coordinator.commands.async_commanded(
                 self.device_id,
                 self.cabin_id,
                 **optimistic.target(self.status, temperature=float(temperature)),
@@ -195,7 +195,7 @@ class HarviaClimate(HarviaEntity, ClimateEntity):
             await self.coordinator.client.set_target(
                 self.device_id, self.shadow_id, humidity=float(humidity)
             )
-        self.coordinator.async_commanded(
+        self.coordinator.commands.async_commanded(
             self.device_id,
             self.cabin_id,
             **optimistic.target(self.status, humidity=float(humidity)),
@@ -216,10 +216,12 @@ class HarviaClimate(HarviaEntity, ClimateEntity):
                     "presets": ", ".join(self.preset_modes or []),
                 },
             )
-        if self.coordinator.async_queue_profile(self.device_id, self.cabin_id, index):
+        if self.coordinator.commands.async_queue_profile(
+            self.device_id, self.cabin_id, index
+        ):
             return
         async with cloud_action(self.coordinator.config_entry):
-            await self.coordinator.async_set_profile(
+            await self.coordinator.commands.async_set_profile(
                 self.device_id, self.cabin_id, index
             )
 

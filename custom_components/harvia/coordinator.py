@@ -1,8 +1,9 @@
 """Coordinator: one per Harvia account; schedules reads and tells the entities.
 
 What a poll reads is in ``poll.py``; what the data becomes (merges, reads
-racing pushes, profile changes in flight) in ``state.py``. This module decides
-when to poll, listens for pushes, and keeps the device registry current.
+racing pushes, profile changes in flight) in ``state.py``; what follows a
+command in ``commands.py``. This module decides when to poll, listens for
+pushes, and keeps the device registry current.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
-from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
+from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_call_later
@@ -27,17 +28,15 @@ from .api.realtime import (
     StateEvent,
     TelemetryEvent,
 )
+from .commands import HarviaCommands
 from .const import DOMAIN, LOGGER, PUSH_SAFETY_INTERVAL, SCAN_INTERVAL, SIGNAL_OTA_STATE
 from .device_info import controller_device_info, registry_identifiers
-from .errors import cloud_action
 from .poll import Poll
-from .state import AccountData, CabinKey, StateStore, cabin_of, shadow_of
+from .state import AccountData, CabinKey, StateStore, cabin_of
 
 if TYPE_CHECKING:
     from .data import HarviaConfigEntry
 
-# A device pushes what a command changed within seconds; past this, read it.
-CONFIRM_WITHIN: Final = timedelta(seconds=30)
 # Push that stays away this long is worth a warning (a short drop is not).
 PUSH_LOSS_WARNING: Final = timedelta(minutes=10)
 
@@ -76,8 +75,8 @@ class HarviaCoordinator(DataUpdateCoordinator[AccountData]):
             time_func=hass.loop.time,
             wall_time_func=wall_clock,
         )
-        # Confirmation checks after commands.
-        self._confirmations: dict[CabinKey, CALLBACK_TYPE] = {}
+        # What follows the entities' commands.
+        self.commands = HarviaCommands(self)
         self._push_was_lost = False
         self._push_warning: CALLBACK_TYPE | None = None
         self.polls = 0
@@ -119,7 +118,9 @@ class HarviaCoordinator(DataUpdateCoordinator[AccountData]):
                 translation_key="update_failed",
                 translation_placeholders={"error": str(err)},
             ) from err
-        self._async_send_queued_profiles(self.state.settle_profiles(result, _now()))
+        self.commands.async_send_queued_profiles(
+            self.state.settle_profiles(result, dt_util.utcnow())
+        )
         self.state.note_online(result, poll.unreadable)
         self._async_sync_device_registry(result)
         return result
@@ -232,7 +233,7 @@ class HarviaCoordinator(DataUpdateCoordinator[AccountData]):
             self._push_warning()
             self._push_warning = None
 
-    # -- merges and commands -----------------------------------------------------------
+    # -- merges ------------------------------------------------------------------------
 
     @callback
     def async_merge_cabin(
@@ -254,106 +255,20 @@ class HarviaCoordinator(DataUpdateCoordinator[AccountData]):
         if merged is None:
             return
         self.data = merged
-        self._async_send_queued_profiles(self.state.settle_profiles(merged, _now()))
+        self.commands.async_send_queued_profiles(
+            self.state.settle_profiles(merged, dt_util.utcnow())
+        )
         if connected is not None:
             self.state.note_online(merged)
         # Not async_set_updated_data: that would push the next poll back, and a
         # safety-net poll must still happen while pushes keep arriving.
         self.async_update_listeners()
 
-    @callback
-    def async_commanded(
-        self,
-        device_id: str,
-        cabin_id: str,
-        *,
-        reported: dict[str, Any] | None = None,
-        telemetry: dict[str, Any] | None = None,
-    ) -> None:
-        """Show a command's outcome now; check with the cloud if nobody confirms.
-
-        The device pushes what a command changed. When it pushes nothing (the
-        command changed nothing, or the push was lost), the cabin's state is
-        read once, so the commanded state does not stay on screen unconfirmed.
-        """
-        key = (device_id, cabin_id)
-        self.async_merge_cabin(key, reported=reported, telemetry=telemetry)
-        commanded_at = self.state.mark
-        if (cancel := self._confirmations.pop(key, None)) is not None:
-            cancel()
-
-        @callback
-        def _verify(_now: datetime) -> None:
-            self._confirmations.pop(key, None)
-            if not self.state.state_pushed_after(key, commanded_at):
-                self.config_entry.async_create_task(
-                    self.hass, self.async_request_refresh(), f"{DOMAIN} confirm"
-                )
-
-        self._confirmations[key] = async_call_later(self.hass, CONFIRM_WITHIN, _verify)
-
     async def async_shutdown(self) -> None:
         """Cancel pending confirmation checks and the push warning with the entry."""
-        for cancel in self._confirmations.values():
-            cancel()
-        self._confirmations.clear()
+        self.commands.async_cancel()
         self._cancel_push_warning()
         await super().async_shutdown()
-
-    # -- profile changes -----------------------------------------------------------------
-
-    @callback
-    def async_queue_profile(self, device_id: str, cabin_id: str, profile: int) -> bool:
-        """Hold a profile change back while the panel applies the previous one.
-
-        A panel drops a profile change that arrives while the previous one is
-        still being applied. Returns whether the change was queued (it is sent
-        once the previous one landed).
-        """
-        if not self.state.queue_profile((device_id, cabin_id), profile):
-            return False
-        self.async_update_listeners()
-        return True
-
-    async def async_set_profile(
-        self, device_id: str, cabin_id: str, profile: int
-    ) -> None:
-        """Send a profile change now (see async_queue_profile)."""
-        key = (device_id, cabin_id)
-        # Pending before the write, so a request meanwhile queues behind it.
-        self.state.profile_sent(key, profile, _now())
-        try:
-            await self.client.set_profile(device_id, shadow_of(cabin_id), profile)
-        except HarviaError:
-            if (queued := self.state.profile_failed(key)) is not None:
-                # Whatever waited behind the failed write goes next.
-                self._async_send_queued_profiles([(key, queued)])
-            raise
-        finally:
-            self.async_update_listeners()
-
-    @callback
-    def _async_send_queued_profiles(self, queued: list[tuple[CabinKey, int]]) -> None:
-        for key, profile in queued:
-            self.config_entry.async_create_background_task(
-                self.hass,
-                self._async_send_queued_profile(key, profile),
-                f"{DOMAIN} queued profile change",
-            )
-
-    async def _async_send_queued_profile(self, key: CabinKey, profile: int) -> None:
-        """Send the profile change that waited for the previous one to land."""
-        try:
-            # The same errors, licence repair issue included, as a user's action.
-            async with cloud_action(self.config_entry):
-                await self.async_set_profile(key[0], key[1], profile)
-        except HomeAssistantError as err:
-            # Nobody waits for this call any more: say it in the log.
-            LOGGER.warning("Could not change the sauna's profile: %s", err)
-
-
-def _now() -> datetime:
-    return dt_util.utcnow()
 
 
 def _in_words(interval: timedelta) -> str:

@@ -126,7 +126,7 @@ class HarviaNumber(HarviaEntity, NumberEntity):
                 True,
                 params={self.entity_description.param: number},
             )
-        self.coordinator.async_commanded(
+        self.coordinator.commands.async_commanded(
             self.device_id,
             self.cabin_id,
             **self.entity_description.optimistic_fn(status, number),

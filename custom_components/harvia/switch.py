@@ -87,6 +87,6 @@ class HarviaSwitch(HarviaEntity, SwitchEntity):
                 command,
                 on,
             )
-        self.coordinator.async_commanded(
+        self.coordinator.commands.async_commanded(
             self.device_id, self.cabin_id, **optimistic.output(command, on)
         )
