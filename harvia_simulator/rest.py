@@ -6,13 +6,13 @@ Paths are relative to the bases in the endpoints document:
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aiohttp import web
 
 from .accounts import Account
-from .cloud import MISSING, HarviaCloud
+from .cloud import HarviaCloud
+from .devices import ALL_COMMANDS
 from .errors import bad_request
 from .httputil import Handler, json_response, read_json
 from .shapes import device_row, rest_measurement, rest_state
@@ -27,18 +27,43 @@ def _cabin_selector(body: dict[str, Any]) -> tuple[Any, Any]:
     return cabin.get("id"), cabin.get("name")
 
 
-def _params(value: Any) -> dict[str, Any] | None:
-    """`command.params`: an object, or a JSON string of one."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError as err:
-            raise bad_request("command.params must be JSON") from err
-    if not isinstance(value, dict):
-        raise bad_request("command.params must be an object")
-    return value
+# The command types `POST /devices/command` documents; every other type of
+# the Command enum is for GraphQL `devicesCommandsSend`.
+REST_COMMANDS = frozenset({"SAUNA", "LIGHTS", "FAN"})
+# `command.state` toggles as the spec lists them: on/off, true/false, 1/0.
+_STATE_WORDS = frozenset({"on", "off", "true", "false", "1", "0"})
+_COMMAND_KEYS = frozenset({"type", "state"})
+
+
+def _rest_command(device: Any, command: Any) -> tuple[str, Any]:
+    """(type, state) of a REST command as the spec allows it; 400 otherwise."""
+    if not isinstance(command, dict):
+        raise bad_request("command is required")
+    if "type" not in command:
+        raise bad_request("command.type is required")
+    kind = command["type"]
+    if not isinstance(kind, str) or kind not in ALL_COMMANDS:
+        raise bad_request(f"Invalid command.type value {kind!r}")
+    if kind not in REST_COMMANDS:
+        raise bad_request(
+            f"Command '{kind}' is not supported for device type '{device.device_type}'"
+        )
+    if "params" in command:
+        # Documented for GraphQL only (an AWSJSON string there).
+        raise bad_request("command.params is not supported by this endpoint")
+    extra = sorted(set(command) - _COMMAND_KEYS)
+    if extra:
+        raise bad_request(f"Unknown command field(s): {', '.join(extra)}")
+    if "state" not in command:
+        raise bad_request("command.state is required")
+    state = command["state"]
+    if isinstance(state, str) and state not in _STATE_WORDS:
+        raise bad_request(
+            f"Invalid command.state value {state!r}: use on/off, true/false or 1/0"
+        )
+    if not isinstance(state, str | bool | int | float):
+        raise bad_request("command.state must be a string, a boolean or a number")
+    return kind, state
 
 
 class RestApi:
@@ -139,22 +164,14 @@ class RestApi:
         """Send a command and wait for the device to acknowledge it."""
         account = self._account(request)
         body = await read_json(request)
-        command = body.get("command")
-        if not isinstance(command, dict):
-            raise bad_request("command is required")
-        if "type" not in command:
-            raise bad_request("command.type is required")
-        params = _params(command.get("params"))
-        state = command.get("state", MISSING)
-        if state is MISSING and params is None:
-            raise bad_request("command.state is required")
+        device = self.cloud.owned_device(account, body.get("deviceId"))
+        kind, state = _rest_command(device, body.get("command"))
         cabin_id, cabin_name = _cabin_selector(body)
         await self.cloud.send_command(
             account,
-            body.get("deviceId"),
-            command.get("type"),
+            device.device_id,
+            kind,
             state=state,
-            params=params,
             cabin_id=cabin_id,
             cabin_name=cabin_name,
         )
@@ -186,6 +203,9 @@ class RestApi:
         account = self._account(request)
         body = await read_json(request)
         cabin_id, cabin_name = _cabin_selector(body)
+        if not isinstance(body.get("profile"), str):
+            # The spec types it as a string: a name or an index as stored.
+            raise bad_request("profile must be a string (a profile name or index)")
         device, cabin, index = self.cloud.set_profile(
             account,
             body.get("deviceId"),

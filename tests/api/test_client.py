@@ -84,7 +84,7 @@ async def test_get_devices_models(
         status = CabinStatus.from_payloads(state.reported, {}, True)
         assert status.has_steamer is expected
         assert status.mac is not None
-    assert devices[generic.device_id].capabilities.multi_cabin
+    assert devices[generic.device_id].capabilities.default_cabin == "C1"
     assert devices[generic.device_id].has_steamer is None
     assert devices[sensor.device_id].capabilities.telemetry_only
     assert devices[sensor.device_id].has_steamer is False
@@ -130,22 +130,6 @@ async def test_get_devices_skips_unreadable_rows(
     assert "SN-SECRET" not in caplog.text
 
 
-async def test_get_device_graphql(
-    client: HarviaClient, fenix: SimDevice, cloud: HarviaCloud
-) -> None:
-    """devicesGet; an unknown device is not found."""
-    device = await client.get_device(fenix.device_id)
-    assert device.device_id == fenix.device_id
-    assert device.serial_number == fenix.serial_number
-    with pytest.raises(HarviaNotFoundError):
-        await client.get_device("NOPE")
-    cloud.faults.set_route(
-        "POST /graphql/device", status=200, body={"data": {"devicesGet": None}}, count=1
-    )
-    with pytest.raises(HarviaNotFoundError):
-        await client.get_device(fenix.device_id)
-
-
 # -- state and telemetry -----------------------------------------------------------------
 
 
@@ -169,38 +153,6 @@ async def test_get_cabin_state(
         await client.get_cabin_state(fenix.device_id, "C9")
     with pytest.raises(HarviaNotFoundError):
         await client.get_cabin_state("NOPE", "C1")
-
-
-async def test_get_cabin_state_graphql_decodes_awsjson(
-    client: HarviaClient, fenix: SimDevice, sensor: SimDevice, cloud: HarviaCloud
-) -> None:
-    """devicesStatesGet: reported/desired JSON strings decoded."""
-    state = await client.get_cabin_state_graphql(fenix.device_id, "C1")
-    assert isinstance(state.reported, dict)
-    assert state.reported["saunaStatus"] == 0
-    assert state.desired == {}
-    assert state.connected is True
-    assert state.timestamp is not None
-    classic = await client.get_cabin_state_graphql(sensor.device_id, None)
-    assert classic.shadow_name == "classic"
-    with pytest.raises(HarviaNotFoundError):
-        await client.get_cabin_state_graphql(fenix.device_id, "C7")
-    cloud.faults.set_route(
-        "POST /graphql/device",
-        status=200,
-        body={"data": {"devicesStatesGet": {"deviceId": "x", "reported": "{broken"}}},
-        count=1,
-    )
-    with pytest.raises(HarviaParseError):
-        await client.get_cabin_state_graphql(fenix.device_id, "C1")
-    cloud.faults.set_route(
-        "POST /graphql/device",
-        status=200,
-        body={"data": {"devicesStatesGet": None}},
-        count=1,
-    )
-    with pytest.raises(HarviaNotFoundError):
-        await client.get_cabin_state_graphql(fenix.device_id, "C1")
 
 
 async def test_get_telemetry(
@@ -711,7 +663,7 @@ async def test_errors_never_quote_the_cloud(
         count=1,
     )
     with pytest.raises(HarviaBadRequestError) as gql:
-        await client.get_device(fenix.device_id)
+        await client.get_ota_states()
     with pytest.raises(HarviaNotFoundError) as missing:
         await client.get_cabin_state(long_id, "C1")
     assert str(rest.value) == "HTTP 400 (BadRequest): request rejected"
@@ -893,18 +845,20 @@ async def test_graphql_error_statuses(
     error: type[Exception],
 ) -> None:
     """AppSync-style errors per status map onto the hierarchy."""
-    cloud.faults.set_route("graphql:device:devicesGet", status=status, count=1)
+    cloud.faults.set_route(
+        "graphql:device:otaUpdatesStatesList", status=status, count=1
+    )
     with pytest.raises(error):
-        await client.get_device(fenix.device_id)
+        await client.get_ota_states()
 
 
 async def test_graphql_forbidden_is_not_token(
     client: HarviaClient, fenix: SimDevice, cloud: HarviaCloud
 ) -> None:
     """errorType Forbidden (not Unauthorized) does not touch the token."""
-    cloud.faults.set_route("graphql:device:devicesGet", status=403, count=1)
+    cloud.faults.set_route("graphql:device:otaUpdatesStatesList", status=403, count=1)
     with pytest.raises(HarviaForbiddenError):
-        await client.get_device(fenix.device_id)
+        await client.get_ota_states()
     assert cloud.request_counts[REFRESH] == 0
 
 
@@ -916,7 +870,7 @@ async def test_graphql_timeout(
     await client.login()
     cloud.faults.set_route("POST /graphql/device", latency=1.0, status=200, count=1)
     with pytest.raises(HarviaTimeoutError):
-        await client.get_device(fenix.device_id)
+        await client.get_ota_states()
 
 
 async def test_graphql_partial_data_is_kept(
@@ -927,9 +881,11 @@ async def test_graphql_partial_data_is_kept(
         "POST /graphql/device",
         status=200,
         body={
-            "data": {"devicesGet": {"id": "X", "type": "Fenix", "attr": []}},
-            "errors": [{"message": "roles unavailable", "errorType": "Partial"}],
+            "data": {
+                "otaUpdatesStatesList": {"otaUpdateStates": [{"deviceId": "X"}]}
+            },
+            "errors": [{"message": "progress unavailable", "errorType": "Partial"}],
         },
         count=1,
     )
-    assert (await client.get_device(fenix.device_id)).device_id == "X"
+    assert [state.device_id for state in await client.get_ota_states()] == ["X"]

@@ -109,7 +109,6 @@ def test_device_id_from_name_and_attributes() -> None:
     assert device.firmware_version == "2.1.0"
     assert device.panel_type == "FNX-PANEL"
     assert device.mac == "AA:BB:CC:DD:EE:FF"
-    assert device.brand == "Harvia"
     assert device.model == "Fenix"
     assert device.roles == ("owner",)
     assert device.via == "CanSee"
@@ -118,7 +117,7 @@ def test_device_id_from_name_and_attributes() -> None:
     assert device.attributes["number"] == "3"
     assert device.attributes["flag"] == "false"
     assert "nullValue" not in device.attributes
-    assert device.capabilities.steamer_command is False
+    assert not device.capabilities.supports(CommandType.STEAMER)
 
 
 def test_device_id_precedence() -> None:
@@ -144,10 +143,9 @@ def test_device_spec_form_and_fallbacks() -> None:
     assert device.connected is None
     assert device.mac is None
     assert device.panel_type is None
-    assert device.brand is None
     assert device.model == "sauna"
     assert device.roles == ()
-    assert device.capabilities.adjust_duration is True
+    assert device.capabilities.supports(CommandType.ADJUST_DURATION)
     untyped = Device.from_dict({"id": "X", "attr": "garbage", "roles": "owner"})
     assert untyped.attributes == {}
     assert untyped.model == "Sauna controller"
@@ -173,7 +171,6 @@ def test_capabilities() -> None:
     assert fenix.supports("LIGHTS")
     assert not fenix.supports(CommandType.STEAMER)
     assert not fenix.supports(CommandType.ADJUST_DURATION)
-    assert not fenix.multi_cabin
     assert fenix.default_cabin == "C1"
     assert device_capabilities("FENIX") is fenix
     sensor = device_capabilities("SaunaSensor")
@@ -182,7 +179,7 @@ def test_capabilities() -> None:
     assert sensor.default_cabin is None
     other = device_capabilities("sauna")
     assert other.commands == frozenset(CommandType)
-    assert other.steamer_command and other.adjust_duration and other.multi_cabin
+    assert other.supports(CommandType.STEAMER)
     assert device_capabilities(None) == other
 
 

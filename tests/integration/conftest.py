@@ -18,6 +18,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.harvia import PLATFORMS
+from custom_components.harvia.api.pacing import DevicePacer
 from custom_components.harvia.const import CONF_ENDPOINTS_URL, DOMAIN
 from harvia_simulator import Account, HarviaCloud, SimDevice, SimulatorServer
 
@@ -64,6 +65,25 @@ def entity_registry_enabled_by_default() -> Generator[None]:
 def cloud() -> HarviaCloud:
     """A simulated Harvia cloud; unacknowledged commands fail fast."""
     return HarviaCloud(ack_timeout=0.05)
+
+
+@pytest.fixture(autouse=True)
+def paced_on_simulator(cloud: HarviaCloud) -> Generator[None]:
+    """Pace writes on the simulator's clock: the pacing wait moves that clock.
+
+    The simulator refuses a command within a second of the previous one to
+    the device (on its virtual clock); the client's one-second wait must be
+    virtual time on the same clock, never a real sleep.
+    """
+
+    async def advance(seconds: float) -> None:
+        cloud.advance(seconds)
+
+    def pacer(*_args: Any, **_kwargs: Any) -> DevicePacer:
+        return DevicePacer(cloud.now, advance)
+
+    with patch("custom_components.harvia.api.client.DevicePacer", pacer):
+        yield
 
 
 @pytest.fixture
