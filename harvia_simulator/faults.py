@@ -252,5 +252,7 @@ class Faults:
             "offline": sorted(self._offline),
             "keepalivesStopped": self.keepalives_stopped,
             "notHandled": dict(sorted(self._not_handled.items())),
-            "undefinedFields": sorted(f"{api}:{field}" for api, field in self._undefined),
+            "undefinedFields": sorted(
+                f"{api}:{field}" for api, field in self._undefined
+            ),
         }

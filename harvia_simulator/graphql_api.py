@@ -22,10 +22,10 @@ from graphql import (
     GraphQLError,
     GraphQLScalarType,
     GraphQLSchema,
-    StringValueNode,
-    ValueNode,
     OperationDefinitionNode,
     OperationType,
+    StringValueNode,
+    ValueNode,
     build_schema,
     execute,
     get_operation_ast,
@@ -109,7 +109,7 @@ def format_error(error: GraphQLError) -> dict[str, Any]:
         entry["message"] = original.message
         entry["errorType"] = original.error_type
         entry["extensions"] = {"code": original.code, "statusCode": original.status}
-    elif original is not None:
+    elif original is not None and not isinstance(original, GraphQLError):
         _LOGGER.error("Resolver failed", exc_info=original)
         entry["errorType"] = "InternalFailure"
         entry["extensions"] = {"code": "INTERNAL_ERROR", "statusCode": 500}

@@ -6,6 +6,7 @@ Paths are relative to the bases in the endpoints document:
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aiohttp import web
@@ -32,7 +33,26 @@ def _cabin_selector(body: dict[str, Any]) -> tuple[Any, Any]:
 REST_COMMANDS = frozenset({"SAUNA", "LIGHTS", "FAN"})
 # `command.state` toggles as the spec lists them: on/off, true/false, 1/0.
 _STATE_WORDS = frozenset({"on", "off", "true", "false", "1", "0"})
-_COMMAND_KEYS = frozenset({"type", "state"})
+_COMMAND_KEYS = frozenset({"type", "state", "params"})
+
+
+def _params_state(value: Any) -> Any:
+    """`command.params` on REST: only the toggle `{"on": 0|1}` (an object or a
+    JSON string of one), which the cloud's own error text points to (notes §5)."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError as err:
+            raise bad_request("command.params must be JSON") from err
+    if not isinstance(value, dict):
+        raise bad_request("command.params must be an object")
+    if (
+        set(value) != {"on"}
+        or value["on"] not in (0, 1)
+        or isinstance(value["on"], bool)
+    ):
+        raise bad_request('Invalid command.params: only {"on": 0|1} is accepted here')
+    return bool(value["on"])
 
 
 def _rest_command(device: Any, command: Any) -> tuple[str, Any]:
@@ -48,12 +68,13 @@ def _rest_command(device: Any, command: Any) -> tuple[str, Any]:
         raise bad_request(
             f"Command '{kind}' is not supported for device type '{device.device_type}'"
         )
-    if "params" in command:
-        # Documented for GraphQL only (an AWSJSON string there).
-        raise bad_request("command.params is not supported by this endpoint")
     extra = sorted(set(command) - _COMMAND_KEYS)
     if extra:
         raise bad_request(f"Unknown command field(s): {', '.join(extra)}")
+    if "params" in command:
+        if "state" in command:
+            raise bad_request("Send command.state or command.params, not both")
+        return kind, _params_state(command["params"])
     if "state" not in command:
         raise bad_request("command.state is required")
     state = command["state"]

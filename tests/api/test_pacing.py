@@ -219,7 +219,9 @@ class Gate:
 
     async def handle(self, request: web.Request) -> web.Response:
         if request.path == "/endpoints":
-            rest = {n: {"https": f"{self.base}/{n}"} for n in ("generics", "device", "data")}
+            rest = {
+                n: {"https": f"{self.base}/{n}"} for n in ("generics", "device", "data")
+            }
             gql = {n: {"https": f"{self.base}/gql/{n}"} for n in ("device", "data")}
             return web.json_response({"endpoints": {"RestApi": rest, "GraphQL": gql}})
         if request.path == "/generics/auth/token":

@@ -12,7 +12,7 @@ from .helpers import Api
 
 SEND = (
     "mutation Send($d: ID!, $p: AWSJSON) { devicesCommandsSend(deviceId: $d, "
-    "command: {type: LIGHTS}, subId: \"C1\", params: $p) { response failureReason } }"
+    'command: {type: LIGHTS}, subId: "C1", params: $p) { response failureReason } }'
 )
 LATEST = (
     "query Latest($d: String!) { devicesMeasurementsLatest(deviceId: $d) "
@@ -60,9 +60,7 @@ async def test_burst_rule_covers_graphql_and_can_be_turned_off(
 ) -> None:
     """GraphQL commands count too; `command_interval = 0` turns the rule off."""
     assert (await _send(api, fenix, "LIGHTS"))[0] == 200
-    status, body = await api.gql(
-        SEND, {"d": fenix.device_id, "p": '{"on": 0}'}
-    )
+    status, body = await api.gql(SEND, {"d": fenix.device_id, "p": '{"on": 0}'})
     assert body["data"] is None
     assert body["errors"][0]["errorType"] == "DeviceUnavailableException"
     cloud.command_interval = 0
@@ -84,7 +82,7 @@ async def test_awsjson_argument_must_be_a_json_string(
     _, body = await api.gql(SEND, {"d": fenix.device_id, "p": "{not json"})
     assert body["errors"][0]["errorType"] == "ValidationError"
     literal = (
-        "mutation { devicesCommandsSend(deviceId: \"%s\", command: {type: LIGHTS}, "
+        'mutation { devicesCommandsSend(deviceId: "%s", command: {type: LIGHTS}, '
         "params: {on: 1}) { response } }" % fenix.device_id
     )
     _, body = await api.gql(literal)
@@ -143,24 +141,25 @@ async def test_rest_state_of_the_wrong_type(
     assert status == 400
 
 
-async def test_rest_refuses_params(api: Api, generic: SimDevice) -> None:
-    """`command.params` is documented for GraphQL only."""
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        ({"type": "SAUNA", "params": {"duration": 30}}, 'Invalid command.params: only {"on": 0|1} is accepted here'),
+        ({"type": "SAUNA", "params": {"on": 2}}, 'Invalid command.params: only {"on": 0|1} is accepted here'),
+        ({"type": "SAUNA", "params": {"on": True}}, 'Invalid command.params: only {"on": 0|1} is accepted here'),
+        ({"type": "SAUNA", "params": {"on": 1}, "state": "on"}, "Send command.state or command.params, not both"),
+        ({"type": "SAUNA", "state": "on", "extra": 1}, "Unknown command field(s): extra"),
+    ],
+)  # fmt: skip
+async def test_rest_params_only_as_documented(
+    api: Api, generic: SimDevice, command: dict[str, Any], message: str
+) -> None:
+    """`command.params` on REST: the `{"on": 0|1}` toggle the cloud points to."""
     status, body = await api.rest(
-        "POST",
-        "device",
-        "/devices/command",
-        json=_command(generic, {"type": "SAUNA", "params": {"on": 1}}),
+        "POST", "device", "/devices/command", json=_command(generic, command)
     )
-    assert status == 400
-    assert body["message"] == "command.params is not supported by this endpoint"
-    status, body = await api.rest(
-        "POST",
-        "device",
-        "/devices/command",
-        json=_command(generic, {"type": "SAUNA", "state": "on", "extra": 1}),
-    )
-    assert status == 400
-    assert body["message"] == "Unknown command field(s): extra"
+    assert (status, body) == (400, {"error": "BadRequest", "message": message})
+    assert generic.cabins["C1"].status == 0
 
 
 @pytest.mark.parametrize("profile", [1, "finnish", " Finnish", "9"])

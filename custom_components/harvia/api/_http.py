@@ -147,9 +147,13 @@ async def send(
     waiting for a slot does not count against ``request_timeout``).
     """
     if in_flight is None:
-        return await _send(session, method, url, request_timeout, token, params, json_body)
+        return await _send(
+            session, method, url, request_timeout, token, params, json_body
+        )
     async with in_flight:
-        return await _send(session, method, url, request_timeout, token, params, json_body)
+        return await _send(
+            session, method, url, request_timeout, token, params, json_body
+        )
 
 
 async def _send(

@@ -38,12 +38,11 @@ from ._http import (
     send,
 )
 from .auth import HarviaAuth
-from .pacing import DevicePacer
 from .endpoints import DEFAULT_ENDPOINTS_URL, Endpoints, GraphQLEndpoint
 from .exceptions import (
+    HarviaBadRequestError,
     HarviaCommandNotSentError,
     HarviaCommandTimeoutError,
-    HarviaBadRequestError,
     HarviaConnectionError,
     HarviaError,
     HarviaForbiddenError,
@@ -61,6 +60,7 @@ from .models import (
     ShadowState,
     Telemetry,
 )
+from .pacing import DevicePacer
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -410,20 +410,14 @@ class HarviaClient:
         return ShadowState.from_dict(body)
 
     async def get_telemetry(self, device_id: str, cabin_id: str | None) -> Telemetry:
-        """Latest telemetry of a cabin (``GET /data/latest-data``, documented).
-
-        No sample yet (404 or an empty answer) gives an empty record.
-        """
+        """Latest telemetry of a cabin (``GET /data/latest-data``, documented)."""
         endpoints = await self._api()
         params = {"deviceId": device_id}
         if cabin_id:
             params["cabinId"] = cabin_id
-        try:
-            body = await self._call(
-                "GET", f"{endpoints.rest_data}/data/latest-data", params=params
-            )
-        except HarviaNotFoundError:
-            body = None
+        body = await self._call(
+            "GET", f"{endpoints.rest_data}/data/latest-data", params=params
+        )
         if body is None:
             return Telemetry.from_data({}, device_id=device_id, sub_id=cabin_id)
         if isinstance(body, list):
@@ -452,7 +446,11 @@ class HarviaClient:
                     err,
                 )
                 self._measurements_graphql = False
-        record = await self.get_telemetry(device_id, None)
+        try:
+            record = await self.get_telemetry(device_id, None)
+        except HarviaNotFoundError:
+            # The cloud has no sample of the device yet (a cold SaunaSensor).
+            return []
         return [record] if record.raw else []
 
     async def _measurements_latest_graphql(self, device_id: str) -> list[Telemetry]:
