@@ -63,7 +63,8 @@ def _awsjson_value(value: Any) -> Any:
         raise GraphQLError(f"Unable to parse {value!r} as valid JSON.") from err
 
 
-def _awsjson_literal(node: ValueNode, _variables: Any = None) -> Any:
+def _awsjson_literal(node: ValueNode, variables: dict[str, Any] | None = None) -> Any:
+    del variables  # a JSON string literal holds no variables
     if not isinstance(node, StringValueNode):
         raise GraphQLError("AWSJSON literals must be JSON strings.")
     return _awsjson_value(node.value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from homeassistant.components.climate import (
@@ -87,11 +88,11 @@ async def test_temperature_range_follows_the_panel(
             await _climate(
                 hass, SERVICE_SET_TEMPERATURE, FENIX, **{ATTR_TEMPERATURE: bad}
             )
-        assert err.value.translation_key == "temperature_out_of_range"
-        assert err.value.translation_placeholders == {
-            "min": "40.0",
-            "max": f"{MAX_TEMP:.1f}",
-        }
+        # Home Assistant's own translated range check, from the panel's limits.
+        assert err.value.translation_domain == CLIMATE_DOMAIN
+        assert err.value.translation_key == "temp_out_of_range"
+        assert err.value.translation_placeholders is not None
+        assert err.value.translation_placeholders["max_temp"] == f"{MAX_TEMP:.1f}"
     assert cloud.request_counts[TARGET_ROUTE] == sent
 
 
@@ -163,12 +164,19 @@ async def test_rapid_commands_to_one_sauna_all_land(
     init_integration: MockConfigEntry,
 ) -> None:
     """A scene switching light, fan and heater at once: none fails (paced)."""
-    await hass.services.async_call(
-        "homeassistant",
-        SERVICE_TURN_ON,
-        {ATTR_ENTITY_ID: [FENIX, "switch.home_sauna_light", "switch.home_sauna_fan"]},
-        blocking=True,
+    await asyncio.gather(
+        *(
+            hass.services.async_call(
+                domain, SERVICE_TURN_ON, {ATTR_ENTITY_ID: entity}, blocking=True
+            )
+            for domain, entity in (
+                (CLIMATE_DOMAIN, FENIX),
+                ("switch", "switch.home_sauna_light"),
+                ("switch", "switch.home_sauna_fan"),
+            )
+        )
     )
+    assert cloud.request_counts[COMMAND_ROUTE] == 3
     cabin = devices["fenix"].cabins["C1"]
     assert (cabin.status, cabin.light, cabin.fan) == (1, True, True)
     await async_refresh(hass, init_integration)

@@ -60,7 +60,7 @@ async def test_burst_rule_covers_graphql_and_can_be_turned_off(
 ) -> None:
     """GraphQL commands count too; `command_interval = 0` turns the rule off."""
     assert (await _send(api, fenix, "LIGHTS"))[0] == 200
-    status, body = await api.gql(SEND, {"d": fenix.device_id, "p": '{"on": 0}'})
+    _, body = await api.gql(SEND, {"d": fenix.device_id, "p": '{"on": 0}'})
     assert body["data"] is None
     assert body["errors"][0]["errorType"] == "DeviceUnavailableException"
     cloud.command_interval = 0
@@ -82,8 +82,8 @@ async def test_awsjson_argument_must_be_a_json_string(
     _, body = await api.gql(SEND, {"d": fenix.device_id, "p": "{not json"})
     assert body["errors"][0]["errorType"] == "ValidationError"
     literal = (
-        'mutation { devicesCommandsSend(deviceId: "%s", command: {type: LIGHTS}, '
-        "params: {on: 1}) { response } }" % fenix.device_id
+        f'mutation {{ devicesCommandsSend(deviceId: "{fenix.device_id}", '
+        "command: {type: LIGHTS}, params: {on: 1}) { response } }"
     )
     _, body = await api.gql(literal)
     assert body["errors"][0]["errorType"] == "ValidationError"
@@ -95,8 +95,8 @@ async def test_awsjson_argument_must_be_a_json_string(
 async def test_awsjson_fields_are_json_strings(api: Api, fenix: SimDevice) -> None:
     """`reported`, `metadata` and telemetry `data` leave as strings."""
     _, body = await api.gql(
-        'query { devicesStatesGet(deviceId: "%s") { reported metadata } }'
-        % fenix.device_id
+        f'query {{ devicesStatesGet(deviceId: "{fenix.device_id}") '
+        "{ reported metadata } }"
     )
     state = body["data"]["devicesStatesGet"]
     assert isinstance(state["reported"], str)
