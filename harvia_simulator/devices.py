@@ -844,7 +844,14 @@ class SimDevice:
         """A remote target write: accepted now, reported when the panel takes
         it (after `target_delay`, and never before a pending profile change)."""
         updated = self._check_target(cabin, temperature, humidity)
-        due = self._host.now() + self._host.target_lag()
+        now = self._host.now()
+        due = now + self._host.target_lag()
+        if due <= now and cabin.pending_profile is None and not cabin.pending_targets:
+            # No lag configured and nothing ahead of it: the panel takes it now.
+            self._apply_target(
+                cabin, updated.get("temperature"), updated.get("humidity")
+            )
+            return updated
         if cabin.pending_profile is not None:
             due = max(due, cabin.pending_profile[1] + EPSILON)
         if cabin.pending_targets:

@@ -63,8 +63,13 @@ def entity_registry_enabled_by_default() -> Generator[None]:
 
 @pytest.fixture
 def cloud() -> HarviaCloud:
-    """A simulated Harvia cloud; unacknowledged commands fail fast."""
-    return HarviaCloud(ack_timeout=0.05)
+    """A simulated Harvia cloud; unacknowledged commands fail fast.
+
+    The panel takes a written target at once here (the real one takes up to
+    ~35 s, which the simulator models by default): these tests read the
+    cloud right after a write.
+    """
+    return HarviaCloud(ack_timeout=0.05, target_delay=0.0)
 
 
 @pytest.fixture(autouse=True)

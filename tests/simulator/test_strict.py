@@ -342,3 +342,17 @@ async def test_forgotten_reports_leave_an_empty_shadow(
         "GET", "data", "/data/latest-data", params={"deviceId": fenix.device_id}
     )
     assert status == 404
+
+
+async def test_target_without_lag_lands_at_once(
+    api: Api, cloud: HarviaCloud, fenix: SimDevice
+) -> None:
+    """`target_delay = 0`: the panel takes the write at once."""
+    cloud.target_delay = 0.0
+    await api.rest(
+        "PATCH",
+        "device",
+        "/devices/target",
+        json={"deviceId": fenix.device_id, "temperature": 77},
+    )
+    assert fenix.shadows["C1"].reported["profiles"]["0"]["targetTemp"] == 77
