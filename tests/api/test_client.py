@@ -779,7 +779,7 @@ async def test_ota_lifecycle(
     assert await client.start_ota(fenix.device_id, "ota-fenix-2.0-1.14.2") is True
     cloud.advance(30)
     (running,) = await client.get_ota_states(only_active=True)
-    assert running.in_progress
+    assert running.update_state == OtaStatus.IN_PROGRESS
     assert running.progress_percent is not None
     assert running.progress_percent > 0
     assert running.update_firmware_version == "1.14.2"

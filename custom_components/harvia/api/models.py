@@ -512,7 +512,6 @@ class ShadowState:
     device_id: str | None
     shadow_name: str | None
     reported: dict[str, Any]
-    desired: dict[str, Any]
     connected: bool | None
     version: int | None
     timestamp: datetime | None
@@ -529,18 +528,10 @@ class ShadowState:
             # AWS-style {"state": {"reported": {...}}} or the REST form where
             # ``state`` holds the reported document itself.
             reported = dict(nested) if isinstance(nested, Mapping) else state
-        desired_raw = data.get("desired")
-        if desired_raw is None:
-            desired_raw = _nested(data.get("state"), "desired")
-        try:
-            desired = decode_awsjson(desired_raw, "shadow desired")
-        except HarviaParseError:
-            desired = {}
         return cls(
             device_id=_str(data.get("deviceId")),
             shadow_name=_str(_first(data, "shadowName", "subId")),
             reported=reported,
-            desired=desired,
             connected=_connected(data),
             version=_int(data.get("version"), strict=True),
             timestamp=_datetime(data.get("timestamp")),
@@ -911,8 +902,6 @@ class OtaUpdate:
     beta_testing: bool | None
     device_type: str | None
     hw_version: str | None
-    size: int | None
-    filename: str | None
 
     @classmethod
     def from_dict(cls, payload: Any) -> Self:
@@ -929,8 +918,6 @@ class OtaUpdate:
             beta_testing=_bool(data.get("betaTesting")),
             device_type=_str(data.get("deviceType")),
             hw_version=_str(data.get("hwVersion")),
-            size=_int(data.get("size")),
-            filename=_str(data.get("filename")),
         )
 
 
@@ -947,11 +934,6 @@ class OtaState:
     update_firmware_version: str | None
     result_code: int | None
     timestamp: datetime | None
-
-    @property
-    def in_progress(self) -> bool:
-        """Whether an update is running."""
-        return self.update_state == OtaStatus.IN_PROGRESS
 
     @classmethod
     def from_dict(cls, payload: Any) -> Self:
