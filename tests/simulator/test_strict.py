@@ -356,3 +356,27 @@ async def test_target_without_lag_lands_at_once(
         json={"deviceId": fenix.device_id, "temperature": 77},
     )
     assert fenix.shadows["C1"].reported["profiles"]["0"]["targetTemp"] == 77
+
+
+async def test_admin_api_sets_the_new_faults(
+    api: Api, cloud: HarviaCloud, fenix: SimDevice
+) -> None:
+    """`response: false` and undefined fields over the admin API."""
+
+    async def admin(path: str, body: dict[str, Any]) -> int:
+        async with api.session.post(
+            f"{api.server.base_url}/_admin/faults/{path}", json=body
+        ) as resp:
+            return resp.status
+
+    assert await admin("not-handled", {"deviceId": fenix.device_id}) == 200
+    assert cloud.faults.not_handled_reason(fenix.device_id) == "Device unavailable"
+    assert (
+        await admin("not-handled", {"deviceId": fenix.device_id, "reason": None}) == 200
+    )
+    assert cloud.faults.not_handled_reason(fenix.device_id) is None
+    body = {"api": "data", "field": "devicesMeasurementsLatest"}
+    assert await admin("undefined-field", body) == 200
+    assert cloud.faults.undefined_fields("data") == {"devicesMeasurementsLatest"}
+    assert await admin("undefined-field", {**body, "undefined": False}) == 200
+    assert cloud.faults.undefined_fields("data") == frozenset()
