@@ -27,9 +27,12 @@ from custom_components.harvia.api import (
 )
 from custom_components.harvia.api.models import MAX_DEPTH
 
+# Reproducible run to run (CI must not flake) and no example database on disk.
 PROPERTY = settings(
     max_examples=150,
     deadline=None,
+    derandomize=True,
+    database=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
 
