@@ -266,7 +266,8 @@ def redact_addresses(text: str, mask: str = "***") -> str:
 def log_server_text(context: str, text: str) -> None:
     """Log the cloud's own error text at debug level, redacted (never in messages)."""
     if text:
-        _LOGGER.debug("%s; the cloud said: %s", context, redact(text))
+        # Bounded first: the cloud's text may be long, and redaction scans it.
+        _LOGGER.debug("%s; the cloud said: %s", context, redact(text[:300]))
 
 
 def map_rest_error(status: int, body: Any) -> HarviaError:
