@@ -902,6 +902,8 @@ class OtaUpdate:
     beta_testing: bool | None
     device_type: str | None
     hw_version: str | None
+    size: int | None
+    filename: str | None
 
     @classmethod
     def from_dict(cls, payload: Any) -> Self:
@@ -918,6 +920,8 @@ class OtaUpdate:
             beta_testing=_bool(data.get("betaTesting")),
             device_type=_str(data.get("deviceType")),
             hw_version=_str(data.get("hwVersion")),
+            size=_int(data.get("size")),
+            filename=_str(data.get("filename")),
         )
 
 
