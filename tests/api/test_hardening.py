@@ -244,3 +244,10 @@ def test_nested_partial_push_keeps_other_profiles() -> None:
     ]
     assert status.target_temperature == 70
     assert old["profiles"]["2"]["targetTemp"] == 82  # not modified
+
+
+@pytest.mark.parametrize("stamp", [9e14, -9e14, "9e14"])
+def test_timestamps_beyond_the_calendar_are_unknown(stamp: Any) -> None:
+    """Epoch values datetime cannot hold: unknown, not OverflowError."""
+    status = CabinStatus.from_payloads({"timer": {"startTime": stamp}}, {}, None)
+    assert status.timer_start is None

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from graphql import GraphQLScalarType
 import pytest
 
 from harvia_simulator import HarviaCloud, SimDevice
+from harvia_simulator.graphql_api import SCHEMAS
 
 from .helpers import Api
 
@@ -380,3 +382,12 @@ async def test_admin_api_sets_the_new_faults(
     assert cloud.faults.undefined_fields("data") == {"devicesMeasurementsLatest"}
     assert await admin("undefined-field", {**body, "undefined": False}) == 200
     assert cloud.faults.undefined_fields("data") == frozenset()
+
+
+def test_awsjson_fields_cannot_leave_as_objects() -> None:
+    """The schema itself refuses to send an object where AWSJSON is a string."""
+    scalar = SCHEMAS["device"].type_map["AWSJSON"]
+    assert isinstance(scalar, GraphQLScalarType)
+    assert scalar.serialize('{"a": 1}') == '{"a": 1}'
+    with pytest.raises(TypeError):
+        scalar.serialize({"a": 1})
