@@ -18,6 +18,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.harvia import PLATFORMS
+from custom_components.harvia.api.pacing import DevicePacer
 from custom_components.harvia.const import CONF_ENDPOINTS_URL, DOMAIN
 from harvia_simulator import Account, HarviaCloud, SimDevice, SimulatorServer
 
@@ -62,8 +63,32 @@ def entity_registry_enabled_by_default() -> Generator[None]:
 
 @pytest.fixture
 def cloud() -> HarviaCloud:
-    """A simulated Harvia cloud; unacknowledged commands fail fast."""
-    return HarviaCloud(ack_timeout=0.05)
+    """A simulated Harvia cloud; unacknowledged commands fail fast.
+
+    The panel takes a written target at once here (the real one takes up to
+    ~35 s, which the simulator models by default): these tests read the
+    cloud right after a write.
+    """
+    return HarviaCloud(ack_timeout=0.05, target_delay=0.0)
+
+
+@pytest.fixture(autouse=True)
+def paced_on_simulator(cloud: HarviaCloud) -> Generator[None]:
+    """Pace writes on the simulator's clock: the pacing wait moves that clock.
+
+    The simulator refuses a command within a second of the previous one to
+    the device (on its virtual clock); the client's one-second wait must be
+    virtual time on the same clock, never a real sleep.
+    """
+
+    async def advance(seconds: float) -> None:
+        cloud.advance(seconds)
+
+    def pacer(*_args: Any, **_kwargs: Any) -> DevicePacer:
+        return DevicePacer(cloud.now, advance)
+
+    with patch("custom_components.harvia.api.client.DevicePacer", pacer):
+        yield
 
 
 @pytest.fixture
