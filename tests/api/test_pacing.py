@@ -196,6 +196,16 @@ async def test_measurements_over_rest_without_a_sample(
     assert await client.get_latest_measurements(sensor.device_id) == []
 
 
+async def test_measurements_over_rest_read_each_known_cabin(
+    client: HarviaClient, cloud: HarviaCloud, generic: SimDevice
+) -> None:
+    """Over REST every cabin the caller knows is read (one call per cabin)."""
+    cloud.faults.undefine_field("data", "devicesMeasurementsLatest")
+    records = await client.get_latest_measurements(generic.device_id, ["C1", "C2"])
+    assert sorted(r.sub_id or "" for r in records) == ["C1", "C2"]
+    assert cloud.request_counts["GET /data/latest-data"] == 2
+
+
 async def test_measurements_over_graphql_by_default(
     client: HarviaClient, cloud: HarviaCloud, generic: SimDevice
 ) -> None:

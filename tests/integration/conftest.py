@@ -69,7 +69,7 @@ def cloud() -> HarviaCloud:
     ~35 s, which the simulator models by default): these tests read the
     cloud right after a write.
     """
-    return HarviaCloud(ack_timeout=0.05, target_delay=0.0)
+    return HarviaCloud(ack_timeout=0.05)
 
 
 @pytest.fixture(autouse=True)

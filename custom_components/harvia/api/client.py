@@ -18,7 +18,7 @@ Commands block until the device acknowledges them (API Gateway gives up after
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 import json
 import logging
 import time
@@ -427,14 +427,17 @@ class HarviaClient:
             return Telemetry.from_data({}, device_id=device_id, sub_id=cabin_id)
         return Telemetry.from_dict(body)
 
-    async def get_latest_measurements(self, device_id: str) -> list[Telemetry]:
+    async def get_latest_measurements(
+        self, device_id: str, cabin_ids: Iterable[str | None] = (None,)
+    ) -> list[Telemetry]:
         """Latest measurements of every cabin of a device.
 
         Read with the data API's ``devicesMeasurementsLatest`` (one call for
         every cabin), which is undocumented: once the cloud refuses it (a
         validation error, an unknown field, not allowed), this client reads
-        the documented ``GET /data/latest-data`` of the device's default
-        cabin instead, from then on.
+        the documented ``GET /data/latest-data`` instead, from then on, once
+        for each of ``cabin_ids`` (None: the device's default cabin), since
+        that call knows no "every cabin".
         """
         if self._measurements_graphql:
             try:
@@ -446,12 +449,19 @@ class HarviaClient:
                     err,
                 )
                 self._measurements_graphql = False
+        records = await asyncio.gather(
+            *(self._latest_data(device_id, cabin_id) for cabin_id in cabin_ids)
+        )
+        return [record for record in records if record is not None and record.raw]
+
+    async def _latest_data(
+        self, device_id: str, cabin_id: str | None
+    ) -> Telemetry | None:
         try:
-            record = await self.get_telemetry(device_id, None)
+            return await self.get_telemetry(device_id, cabin_id)
         except HarviaNotFoundError:
-            # The cloud has no sample of the device yet (a cold SaunaSensor).
-            return []
-        return [record] if record.raw else []
+            # The cloud has no sample of the cabin yet (a cold SaunaSensor).
+            return None
 
     async def _measurements_latest_graphql(self, device_id: str) -> list[Telemetry]:
         data = await self._graphql(
