@@ -34,6 +34,7 @@ from .api.realtime import (
     TelemetryEvent,
 )
 from .const import DOMAIN, LOGGER, PUSH_SAFETY_INTERVAL, SCAN_INTERVAL, SIGNAL_OTA_STATE
+from .compat import async_remove_entry_device
 from .device_info import controller_device_info, registry_identifiers
 
 if TYPE_CHECKING:
@@ -323,7 +324,7 @@ class HarviaCoordinator(DataUpdateCoordinator[dict[str, DeviceData]]):
         for device in dr.async_entries_for_config_entry(registry, entry_id):
             ours = {i for domain, i in device.identifiers if domain == DOMAIN}
             if ours and not ours & wanted:
-                registry.async_update_device(device.id, remove_config_entry_id=entry_id)
+                async_remove_entry_device(registry, device, entry_id)
 
     @callback
     def async_handle_push(self, event: RealtimeEvent) -> None:

@@ -10,9 +10,12 @@ from homeassistant.helpers.device_registry import (
     DeviceInfo,
 )
 
+from .compat import linked_device_info
 from .const import DOMAIN, MANUFACTURER
 
 if TYPE_CHECKING:
+    from homeassistant.core import HomeAssistant
+
     from .api import Device
     from .coordinator import CabinData, DeviceData
 
@@ -71,12 +74,18 @@ def controller_device_info(data: DeviceData) -> DeviceInfo:
     )
 
 
-def cabin_device_info(device: Device, cabin: CabinData) -> DeviceInfo:
-    """Describe one cabin of a multi-cabin controller."""
-    return DeviceInfo(
-        identifiers={(DOMAIN, cabin_identifier(device.device_id, cabin.cabin_id))},
-        manufacturer=MANUFACTURER,
-        model=f"{device.model} cabin",
-        name=cabin.status.display_name or f"{MANUFACTURER} {cabin.cabin_id}",
-        via_device=(DOMAIN, controller_identifier(device.device_id)),
+def cabin_device_info(
+    hass: HomeAssistant, entry_id: str, device: Device, cabin: CabinData
+) -> DeviceInfo:
+    """Describe one cabin of a multi-cabin controller, linked to the controller."""
+    return linked_device_info(
+        hass,
+        entry_id,
+        DeviceInfo(
+            identifiers={(DOMAIN, cabin_identifier(device.device_id, cabin.cabin_id))},
+            manufacturer=MANUFACTURER,
+            model=f"{device.model} cabin",
+            name=cabin.status.display_name or f"{MANUFACTURER} {cabin.cabin_id}",
+        ),
+        (DOMAIN, controller_identifier(device.device_id)),
     )

@@ -106,7 +106,9 @@ class HarviaEntity(CoordinatorEntity[HarviaCoordinator]):
         self._attr_unique_id = f"{cabin.device_id}_{cabin.cabin_id}_{description.key}"
         data = coordinator.data[cabin.device_id]
         if len(data.cabins) > 1:
-            self._attr_device_info = cabin_device_info(data.device, cabin)
+            self._attr_device_info = cabin_device_info(
+                coordinator.hass, coordinator.config_entry.entry_id, data.device, cabin
+            )
         else:
             self._attr_device_info = controller_device_info(data)
 

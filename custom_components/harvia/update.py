@@ -38,6 +38,7 @@ from .api import HarviaError, OtaState, OtaStatus, OtaUpdate
 from .const import DOMAIN, LOGGER, SIGNAL_OTA_STATE
 from .coordinator import DeviceData, HarviaCoordinator
 from .data import HarviaConfigEntry
+from .compat import async_get_device, device_info_name
 from .device_info import controller_device_info
 from .firmware import (
     HarviaOtaCoordinator,
@@ -440,7 +441,7 @@ class HarviaUpdateEntity(CoordinatorEntity[HarviaCoordinator], UpdateEntity):
     @property
     def _device_name(self) -> str:
         """The controller's name for messages (never its id or serial)."""
-        return str((self.device_info or {}).get("name") or "the sauna")
+        return device_info_name(self.device_info) or "the sauna"
 
     @property
     def _timeout_issue_id(self) -> str:
@@ -462,7 +463,9 @@ class HarviaUpdateEntity(CoordinatorEntity[HarviaCoordinator], UpdateEntity):
         if (version := self.installed_version) is None:
             return
         registry = dr.async_get(self.hass)
-        device = registry.async_get_device(identifiers={(DOMAIN, self.device_id)})
+        device = async_get_device(
+            registry, self.coordinator.config_entry.entry_id, (DOMAIN, self.device_id)
+        )
         if device is not None and device.sw_version != version:
             registry.async_update_device(device.id, sw_version=version)
 
