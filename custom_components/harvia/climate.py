@@ -18,8 +18,8 @@ from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .actions import cloud_action
-from .compat import ClimateTemperatures
 from .api import MAX_HUMIDITY, MIN_HUMIDITY, STEAM_LIMIT, CommandType, optimistic
+from .compat import ClimateTemperatures
 from .const import DOMAIN
 from .data import HarviaConfigEntry
 from .entity import HarviaEntity, async_add_cabin_entities, is_heater_cabin

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 # 2026.11 reads climate temperatures from the native_* names only.
 NATIVE_CLIMATE_TEMPERATURES = hasattr(ClimateEntity, "native_temperature_unit")
+# 2026.11's DeviceInfo is a dataclass (a TypedDict before).
+DEVICE_INFO_DATACLASS = is_dataclass(DeviceInfo)
 
 
 def async_get_device(
@@ -30,7 +32,10 @@ def async_get_device(
     """The config entry's device with this identifier."""
     if hasattr(registry, "async_get_device_by_identifier"):
         # 2026.11: identifiers are unique per config entry, not globally.
-        return registry.async_get_device_by_identifier(identifier, entry_id)
+        found: dr.DeviceEntry | None = registry.async_get_device_by_identifier(
+            identifier, entry_id
+        )
+        return found
     device = registry.async_get_device(identifiers={identifier})
     if device is None or entry_id not in device.config_entries:
         return None
@@ -53,21 +58,24 @@ def linked_device_info(
     hass: HomeAssistant, entry_id: str, info: DeviceInfo, via: tuple[str, str]
 ) -> DeviceInfo:
     """`info` of a device reached through the registered device `via`."""
-    if is_dataclass(info):
+    if DEVICE_INFO_DATACLASS:
         # 2026.11: DeviceInfo is a dataclass and links by the registry id.
         parent = async_get_device(dr.async_get(hass), entry_id, via)
         linked: Any = replace(
-            cast(Any, info), via_device_id=parent.id if parent else None
+            cast("Any", info), via_device_id=parent.id if parent else None
         )
-        return cast(DeviceInfo, linked)
-    return cast(DeviceInfo, {**cast(Mapping[str, Any], info), "via_device": via})
+        return cast("DeviceInfo", linked)
+    return cast("DeviceInfo", {**cast("Mapping[str, Any]", info), "via_device": via})
 
 
-def device_info_name(info: DeviceInfo | None) -> str | None:
-    """The name a DeviceInfo gives (a TypedDict before 2026.11, then a dataclass)."""
+def device_info_name(info: object) -> str | None:
+    """The name an entity's device info gives (a DeviceInfo of either kind)."""
     if info is None:
         return None
-    name = getattr(info, "name", None) if is_dataclass(info) else info.get("name")
+    if DEVICE_INFO_DATACLASS:
+        name = getattr(info, "name", None)
+    else:
+        name = cast("Mapping[str, Any]", info).get("name")
     return name if isinstance(name, str) else None
 
 

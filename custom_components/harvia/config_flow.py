@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+import sys
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
@@ -14,7 +15,12 @@ from homeassistant.helpers.selector import (
     TextSelectorConfig,
     TextSelectorType,
 )
-import voluptuous as vol
+
+if TYPE_CHECKING and sys.version_info >= (3, 14):
+    # 2026.11 types its forms with probatio; at runtime `voluptuous` is its alias.
+    import probatio as vol
+else:
+    import voluptuous as vol
 
 from .api import (
     DEFAULT_ENDPOINTS_URL,

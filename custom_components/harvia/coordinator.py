@@ -33,8 +33,8 @@ from .api.realtime import (
     StateEvent,
     TelemetryEvent,
 )
-from .const import DOMAIN, LOGGER, PUSH_SAFETY_INTERVAL, SCAN_INTERVAL, SIGNAL_OTA_STATE
 from .compat import async_remove_entry_device
+from .const import DOMAIN, LOGGER, PUSH_SAFETY_INTERVAL, SCAN_INTERVAL, SIGNAL_OTA_STATE
 from .device_info import controller_device_info, registry_identifiers
 
 if TYPE_CHECKING:

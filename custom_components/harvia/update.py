@@ -35,10 +35,10 @@ from homeassistant.util import dt as dt_util
 
 from .actions import cloud_action
 from .api import HarviaError, OtaState, OtaStatus, OtaUpdate
+from .compat import async_get_device, device_info_name
 from .const import DOMAIN, LOGGER, SIGNAL_OTA_STATE
 from .coordinator import DeviceData, HarviaCoordinator
 from .data import HarviaConfigEntry
-from .compat import async_get_device, device_info_name
 from .device_info import controller_device_info
 from .firmware import (
     HarviaOtaCoordinator,

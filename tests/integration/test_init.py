@@ -10,6 +10,7 @@ from homeassistant.helpers import device_registry as dr
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.harvia.compat import async_get_device
 from custom_components.harvia.const import DOMAIN, PUSH_SAFETY_INTERVAL, SCAN_INTERVAL
 from harvia_simulator import HarviaCloud, SimDevice
 
@@ -127,18 +128,24 @@ async def test_device_registry(
     device_registry: dr.DeviceRegistry,
 ) -> None:
     """One device per controller; cabins of a multi-cabin controller via it."""
-    fenix = device_registry.async_get_device(identifiers={(DOMAIN, "fenix-dry-0001")})
+    fenix = async_get_device(
+        device_registry, init_integration.entry_id, (DOMAIN, "fenix-dry-0001")
+    )
     assert fenix is not None
     assert fenix.manufacturer == "Harvia"
     assert fenix.name == "Home Sauna"
     assert fenix.serial_number
     assert fenix.sw_version
 
-    generic = device_registry.async_get_device(identifiers={(DOMAIN, "generic-0003")})
+    generic = async_get_device(
+        device_registry, init_integration.entry_id, (DOMAIN, "generic-0003")
+    )
     assert generic is not None
     for cabin in ("C1", "C2"):
-        cabin_device = device_registry.async_get_device(
-            identifiers={(DOMAIN, f"generic-0003_{cabin}")}
+        cabin_device = async_get_device(
+            device_registry,
+            init_integration.entry_id,
+            (DOMAIN, f"generic-0003_{cabin}"),
         )
         assert cabin_device is not None
         assert cabin_device.via_device_id == generic.id

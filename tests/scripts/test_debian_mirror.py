@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 import subprocess
 import sys
-from types import ModuleType
 
 import pytest
 
-SCRIPT = Path(__file__).parents[2] / "scripts" / "debian_mirror.py"
+from scripts import debian_mirror
+
+SCRIPT = Path(debian_mirror.__file__)
 MIRROR = "http://mirror.example.test/debian"
 OTHER = "http://other-mirror.example.test/debian"
 
-
-def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("debian_mirror", SCRIPT)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-debian_mirror = _load()
 
 SECURITY_DEB822 = f"""\
 Types: deb
