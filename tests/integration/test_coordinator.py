@@ -83,6 +83,8 @@ async def test_native_temperature_properties(
     assert entity.native_target_temperature is not None
     assert state.attributes["current_temperature"] == entity.native_current_temperature
     assert state.attributes["temperature"] == entity.native_target_temperature
+    # 2026.11 also states the unit (the snapshots leave it out: 2026.2 does not).
+    assert state.attributes.get("temperature_unit", "°C") == "°C"
 
 
 async def test_limits_checked_by_the_entity_too(
