@@ -70,12 +70,10 @@ def linked_device_info(
 
 def device_info_name(info: object) -> str | None:
     """The name an entity's device info gives (a DeviceInfo of either kind)."""
-    if info is None:
-        return None
     if DEVICE_INFO_DATACLASS:
         name = getattr(info, "name", None)
     else:
-        name = cast("Mapping[str, Any]", info).get("name")
+        name = (cast("Mapping[str, Any] | None", info) or {}).get("name")
     return name if isinstance(name, str) else None
 
 
