@@ -16,11 +16,14 @@ from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_time_changed,
 )
+from syrupy.assertion import SnapshotAssertion
 
 from custom_components.harvia import PLATFORMS
 from custom_components.harvia.api.pacing import DevicePacer
 from custom_components.harvia.const import CONF_ENDPOINTS_URL, DOMAIN
 from harvia_simulator import Account, HarviaCloud, SimDevice, SimulatorServer
+
+from .snapshot import HarviaSnapshotExtension
 
 # The simulator behind each config entry, for tests that wait on its pushes.
 _SIMULATORS: dict[str, SimulatorServer] = {}
@@ -36,6 +39,12 @@ PASSWORD = "correct-horse-battery"
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load custom_components/harvia."""
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Snapshots that hold on every Home Assistant release under test."""
+    return snapshot.use_extension(HarviaSnapshotExtension)
 
 
 @pytest.fixture
