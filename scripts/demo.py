@@ -11,6 +11,7 @@ stderr, and stops Home Assistant and the simulator on Ctrl-C / SIGTERM.
 from __future__ import annotations
 
 import argparse
+import ast
 import asyncio
 from collections.abc import Iterator
 import contextlib
@@ -23,6 +24,7 @@ import signal
 import socket
 import sys
 import time
+from types import ModuleType
 from typing import Any
 
 import aiohttp
@@ -32,6 +34,7 @@ from harvia_simulator.__main__ import DEMO_EMAIL, DEMO_PASSWORD
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_DIR = ROOT / ".demo"
 USERNAME = "demo"
+DASHBOARD = "dashboard-saunas"  # the dashboard the demo opens on
 SPEED = 10.0  # virtual seconds per real second: a cabin warms ~15 °C a minute
 START_TIMEOUT = 600.0  # s: Home Assistant's first start on a slow machine
 STOP_TIMEOUT = 60.0
@@ -105,11 +108,12 @@ def requirements() -> list[str]:
     manifests (installed before the first start, so Home Assistant installs
     nothing while it starts)."""
     import homeassistant.components
+    import homeassistant.helpers.service
 
     components = Path(homeassistant.components.__file__).parent
     needed: set[str] = set()
     seen: set[str] = set()
-    todo = list(INTEGRATIONS)
+    todo = [*INTEGRATIONS, *_imported_by_action_list(homeassistant.helpers.service)]
     while todo:
         if (domain := todo.pop()) in seen:
             continue
@@ -117,7 +121,39 @@ def requirements() -> list[str]:
         manifest = json.loads((components / domain / "manifest.json").read_text())
         needed.update(manifest.get("requirements", []))
         todo.extend(manifest.get("dependencies", []))
+        todo.extend(_imports(components / domain))
     return sorted(needed)
+
+
+def _imports(package: Path) -> set[str]:
+    """The components a component's modules import when they load (camera
+    imports stream without declaring it a dependency)."""
+    found: set[str] = set()
+    for module in package.glob("*.py"):
+        for node in ast.parse(module.read_text()).body:
+            if isinstance(node, ast.ImportFrom) and node.module:
+                parts = node.module.split(".")
+                if parts[:2] == ["homeassistant", "components"]:
+                    found.update(
+                        [parts[2]] if len(parts) > 2 else [a.name for a in node.names]
+                    )
+    return found
+
+
+def _imported_by_action_list(module: ModuleType) -> list[str]:
+    """The entity components Home Assistant's action list (the frontend loads
+    it) imports, set up or not: its `_base_components()`. Importing them needs
+    their packages (camera imports stream and numpy, assist_satellite tts...)."""
+    tree = ast.parse(Path(str(module.__file__)).read_text())
+    return [
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef) and node.name == "_base_components"
+        for statement in ast.walk(node)
+        if isinstance(statement, ast.ImportFrom)
+        and statement.module == "homeassistant.components"
+        for alias in statement.names
+    ]
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -475,8 +511,19 @@ class HomeAssistantApi:
 
     async def ensure_dashboard(self, climates: list[str]) -> None:
         """A dashboard with a thermostat card per sauna, unless one is saved."""
+        dashboards = await self.ws("lovelace/dashboards/list")
+        if not any(d["url_path"] == DASHBOARD for d in dashboards):
+            await self.ws(
+                "lovelace/dashboards/create",
+                url_path=DASHBOARD,
+                title="Saunas",
+                icon="mdi:thermometer",
+                show_in_sidebar=True,
+                require_admin=False,
+                mode="storage",
+            )
         with contextlib.suppress(ApiError):  # "config_not_found" until saved
-            if await self.ws("lovelace/config"):
+            if await self.ws("lovelace/config", url_path=DASHBOARD):
                 return
         harvia = [
             e
@@ -520,7 +567,13 @@ class HomeAssistantApi:
         )
         view = {"title": "Saunas", "path": "saunas", "cards": cards}
         await self.ws(
-            "lovelace/config/save", config={"title": "Harvia demo", "views": [view]}
+            "lovelace/config/save",
+            url_path=DASHBOARD,
+            config={"title": "Saunas", "views": [view]},
+        )
+        # New installations open on the "home" overview; open on this one.
+        await self.ws(
+            "frontend/set_system_data", key="core", value={"default_panel": DASHBOARD}
         )
 
 
