@@ -531,9 +531,22 @@ class HomeAssistantApi:
             if e["platform"] == "harvia"
         ]
 
-        def shown(device: str, but: str = "") -> list[str]:
+        devices = {d["id"]: d for d in await self.ws("config/device_registry/list")}
+        names = {
+            st["entity_id"]: st["attributes"].get("friendly_name", "")
+            for st in await self.request("GET", "/api/states")
+        }
+
+        def row(entity: dict[str, Any]) -> dict[str, str]:
+            # The card sits under the sauna's name: the rows need not repeat it.
+            device = devices[entity["device_id"]]
+            prefix = f"{device['name_by_user'] or device['name']} "
+            name = names.get(entity["entity_id"], "").removeprefix(prefix)
+            return {"entity": entity["entity_id"], "name": name}
+
+        def shown(device: str, but: str = "") -> list[dict[str, str]]:
             return [
-                e["entity_id"]
+                row(e)
                 for e in harvia
                 if e["device_id"] == device
                 and e["entity_id"] != but
@@ -563,7 +576,12 @@ class HomeAssistantApi:
         ]
         others = {e["device_id"] for e in harvia} - {saunas[c] for c in climates}
         cards.extend(
-            {"type": "entities", "entities": shown(device)} for device in sorted(others)
+            {
+                "type": "entities",
+                "title": devices[device]["name_by_user"] or devices[device]["name"],
+                "entities": shown(device),
+            }
+            for device in sorted(others)
         )
         view = {"title": "Saunas", "path": "saunas", "cards": cards}
         await self.ws(
