@@ -38,9 +38,10 @@ DASHBOARD = "dashboard-saunas"  # the dashboard the demo opens on
 SPEED = 10.0  # virtual seconds per real second: a cabin warms ~15 °C a minute
 START_TIMEOUT = 600.0  # s: Home Assistant's first start on a slow machine
 STOP_TIMEOUT = 60.0
-# What a dashboard needs, without default_config's parts that install more
-# packages (bluetooth, stream, assist_pipeline, ...). `frontend` pulls in
-# api, auth, config, lovelace, onboarding, search, websocket_api, ...
+# What a dashboard, Assist by text and blueprints need; not default_config,
+# whose discovery, Bluetooth, cloud and media parts need more packages and
+# hardware and reach out to the network. `frontend` pulls in api, auth,
+# config, lovelace, onboarding, search, websocket_api, ...
 INTEGRATIONS = (
     "frontend",
     "automation",
