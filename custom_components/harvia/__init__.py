@@ -20,10 +20,12 @@ from .coordinator import HarviaCoordinator, wall_clock
 from .data import HarviaConfigEntry, HarviaData
 from .device_info import registry_identifiers
 from .firmware import HarviaOtaCoordinator
+from .history import HarviaHistory, async_remove_history
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
     Platform.CLIMATE,
+    Platform.EVENT,
     Platform.NUMBER,
     Platform.SENSOR,
     Platform.SWITCH,
@@ -60,9 +62,15 @@ async def async_setup_entry(hass: HomeAssistant, entry: HarviaConfigEntry) -> bo
     firmware = HarviaOtaCoordinator(hass, entry, coordinator)
     await firmware.async_refresh()
     realtime = coordinator.realtime
+    history = HarviaHistory(hass, entry, coordinator)
     entry.runtime_data = HarviaData(
-        client=client, coordinator=coordinator, firmware=firmware, realtime=realtime
+        client=client,
+        coordinator=coordinator,
+        firmware=firmware,
+        realtime=realtime,
+        history=history,
     )
+    await history.async_load()
 
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
 
@@ -105,6 +113,11 @@ async def async_remove_config_entry_device(
         domain == DOMAIN and identifier in current
         for domain, identifier in device_entry.identifiers
     )
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: HarviaConfigEntry) -> None:
+    """Forget the removed entry's session history."""
+    await async_remove_history(hass, entry.entry_id)
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: HarviaConfigEntry) -> bool:

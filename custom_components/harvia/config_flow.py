@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
+from homeassistant.config_entries import ConfigEntry, ConfigFlow, ConfigFlowResult
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
+from homeassistant.core import callback
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
     TextSelector,
@@ -25,6 +26,7 @@ from .api import (
     HarviaNotFoundError,
 )
 from .const import CONF_ENDPOINTS_URL, DOMAIN, LOGGER
+from .options_flow import HarviaOptionsFlow
 
 _EMAIL = TextSelector(
     TextSelectorConfig(type=TextSelectorType.EMAIL, autocomplete="username")
@@ -39,6 +41,12 @@ class HarviaConfigFlow(ConfigFlow, domain=DOMAIN):
     """Log in to the Harvia cloud (MyHarvia account)."""
 
     VERSION = 1
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry) -> HarviaOptionsFlow:
+        """The rated powers for the energy estimate."""
+        return HarviaOptionsFlow()
 
     async def _async_login(
         self, username: str, password: str, endpoints_url: str

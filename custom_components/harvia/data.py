@@ -10,6 +10,7 @@ from .api import HarviaClient
 from .api.realtime import HarviaRealtime
 from .coordinator import HarviaCoordinator
 from .firmware import HarviaOtaCoordinator
+from .history import HarviaHistory
 
 type HarviaConfigEntry = ConfigEntry[HarviaData]
 
@@ -25,3 +26,5 @@ class HarviaData:
     firmware: HarviaOtaCoordinator
     # The push listener feeding ``coordinator``.
     realtime: HarviaRealtime
+    # Session history of the heater cabins, fed by ``coordinator``.
+    history: HarviaHistory

@@ -25,7 +25,9 @@ from homeassistant.helpers.typing import StateType
 from .api import CabinStatus
 from .coordinator import CabinData, DeviceData, HarviaCoordinator
 from .data import HarviaConfigEntry
+from .energy_sensor import async_setup_energy_sensors
 from .entity import HarviaEntity, async_add_cabin_entities, is_heater_cabin
+from .history_sensor import async_setup_history_sensors
 
 # Read-only: the coordinator does all the fetching.
 PARALLEL_UPDATES = 0
@@ -130,6 +132,8 @@ async def async_setup_entry(
         HarviaSensor,
         lambda description, data, cabin: description.exists_fn(data, cabin),
     )
+    async_setup_history_sensors(entry, async_add_entities)
+    async_setup_energy_sensors(entry, async_add_entities)
 
 
 class HarviaSensor(HarviaEntity, SensorEntity):
