@@ -201,6 +201,14 @@ def test_restart_mid_session_continues() -> None:
     assert tracker.sessions_on(T0.date()) == 1
 
 
+def test_restart_without_on_time_continues() -> None:
+    """Without the panel's on-time a running session is the one kept."""
+    tracker, seen = _restored_mid_session()
+    assert tracker.update(seen + timedelta(hours=1), Sample(running=True)) == []
+    assert tracker.last is None
+    assert tracker.last_start == T0 + timedelta(minutes=1)
+
+
 def test_restart_after_session_ended_unseen() -> None:
     """A session that ended while Home Assistant was down closes at its last sight."""
     tracker, seen = _restored_mid_session()

@@ -87,14 +87,15 @@ class HarviaOptionsFlow(OptionsFlowWithReload):
     def _name(self, data: DeviceData) -> str:
         """The controller's name as the owner sees it in Home Assistant."""
         identifier = (DOMAIN, controller_identifier(data.device.device_id))
-        for device in dr.async_entries_for_config_entry(
-            dr.async_get(self.hass), self.config_entry.entry_id
-        ):
-            if identifier in device.identifiers and (
-                name := device.name_by_user or device.name
-            ):
-                return name
-        return str(controller_device_info(data).get("name"))
+        names = {
+            device_identifier: device.name_by_user or device.name
+            for device in dr.async_entries_for_config_entry(
+                dr.async_get(self.hass), self.config_entry.entry_id
+            )
+            for device_identifier in device.identifiers
+        }
+        # The coordinator registers every controller; its own name otherwise.
+        return names.get(identifier) or str(controller_device_info(data).get("name"))
 
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None
