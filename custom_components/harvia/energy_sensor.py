@@ -7,8 +7,8 @@ restart, so it feeds the Energy dashboard.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Final
 
@@ -28,17 +28,25 @@ from homeassistant.util import dt as dt_util
 
 from .api import CabinStatus
 from .const import DOMAIN
-from .coordinator import CabinData, DeviceData, HarviaCoordinator
+from .coordinator import HarviaCoordinator
 from .data import HarviaConfigEntry
 from .energy import EnergyMeter, Ratings, estimated_power, heater_on, steamer_on
-from .entity import HarviaEntity, async_add_cabin_entities, is_heater_cabin
+from .entity import (
+    HarviaEntity,
+    HarviaEntityDescription,
+    async_add_cabin_entities,
+    is_heater_cabin,
+)
+from .state import CabinData, DeviceData
 
 # The energy grows this often while an output is on (and at every update).
 METER_INTERVAL: Final = timedelta(minutes=1)
 
 
 @dataclass(frozen=True, kw_only=True)
-class HarviaEnergySensorEntityDescription(SensorEntityDescription):
+class HarviaEnergySensorEntityDescription(
+    HarviaEntityDescription, SensorEntityDescription
+):
     """Describes the estimated power or energy of one rated output."""
 
     on_fn: Callable[[CabinStatus], bool | None]
@@ -97,54 +105,48 @@ ENERGY_SENSORS: Final = (
 )
 
 
-@callback
-def async_setup_energy_sensors(
-    entry: HarviaConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
-) -> None:
-    """Add the sensors of rated outputs; drop those whose rating was unset."""
-
-    def exists(
-        description: HarviaEnergySensorEntityDescription,
-        data: DeviceData,
-        cabin: CabinData,
-    ) -> bool:
-        return is_heater_cabin(data, cabin) and (
-            description.rating_fn(
-                Ratings.from_options(entry.options, data.device.device_id)
-            )
-            is not None
-        )
-
-    async_remove_unrated(
-        entry,
-        [*POWER_SENSORS, *ENERGY_SENSORS],
-        lambda description, data, cabin: not exists(description, data, cabin),
-    )
-    async_add_cabin_entities(
-        entry, async_add_entities, POWER_SENSORS, HarviaPowerSensor, exists
-    )
-    async_add_cabin_entities(
-        entry, async_add_entities, ENERGY_SENSORS, HarviaEnergySensor, exists
-    )
-
-
-@callback
-def async_remove_unrated[D: SensorEntityDescription](
+def where_rated[D: HarviaEntityDescription](
     entry: HarviaConfigEntry,
-    descriptions: list[D],
-    unrated: Callable[[D, DeviceData, CabinData], bool],
+    description: D,
+    rating_fn: Callable[[Ratings], float | None],
+) -> D:
+    """The description, existing for heater cabins whose output the owner rated."""
+
+    def exists(data: DeviceData, cabin: CabinData) -> bool:
+        ratings = Ratings.from_options(entry.options, data.device.device_id)
+        return is_heater_cabin(data, cabin) and rating_fn(ratings) is not None
+
+    return replace(description, exists_fn=exists)
+
+
+@callback
+def async_remove_unrated(
+    entry: HarviaConfigEntry, descriptions: Iterable[HarviaEntityDescription]
 ) -> None:
-    """Remove registry entries of sensors whose rating the owner unset."""
-    registry = er.async_get(entry.runtime_data.coordinator.hass)
-    for data in entry.runtime_data.coordinator.data.values():
+    """Remove registry entries of sensors that no longer exist (rating unset)."""
+    coordinator = entry.runtime_data.coordinator
+    registry = er.async_get(coordinator.hass)
+    for data in coordinator.data.values():
         for cabin in data.cabins.values():
             for description in descriptions:
-                if not unrated(description, data, cabin):
+                if description.exists(data, cabin):
                     continue
                 unique_id = f"{cabin.device_id}_{cabin.cabin_id}_{description.key}"
                 entity_id = registry.async_get_entity_id("sensor", DOMAIN, unique_id)
                 if entity_id is not None:
                     registry.async_remove(entity_id)
+
+
+@callback
+def async_setup_energy_sensors(
+    entry: HarviaConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
+) -> None:
+    """Add the sensors of rated outputs; drop those whose rating was unset."""
+    power = [where_rated(entry, d, d.rating_fn) for d in POWER_SENSORS]
+    energy = [where_rated(entry, d, d.rating_fn) for d in ENERGY_SENSORS]
+    async_remove_unrated(entry, [*power, *energy])
+    async_add_cabin_entities(entry, async_add_entities, power, HarviaPowerSensor)
+    async_add_cabin_entities(entry, async_add_entities, energy, HarviaEnergySensor)
 
 
 class _RatedSensor(HarviaEntity):

@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from homeassistant.components.event import EventEntity, EventEntityDescription
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .data import HarviaConfigEntry
-from .entity import HarviaEntity, async_add_cabin_entities, is_heater_cabin
+from .entity import HarviaEntity, HarviaEntityDescription, async_add_cabin_entities
 from .history import SIGNAL_SESSION_EVENT
 from .sessions import SessionEvent, SessionEventType
 
 # Events come from Home Assistant's own bookkeeping, never from a poll.
 PARALLEL_UPDATES = 0
 
-SESSION = EventEntityDescription(
+
+@dataclass(frozen=True, kw_only=True)
+class HarviaEventEntityDescription(HarviaEntityDescription, EventEntityDescription):
+    """Describes a Harvia event entity (one per heater cabin)."""
+
+
+SESSION = HarviaEventEntityDescription(
     key="session",
     translation_key="session",
     event_types=[event_type.value for event_type in SessionEventType],
@@ -28,17 +36,13 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Set up a session event entity per heater cabin."""
-    async_add_cabin_entities(
-        entry,
-        async_add_entities,
-        [SESSION],
-        HarviaSessionEvent,
-        lambda _, data, cabin: is_heater_cabin(data, cabin),
-    )
+    async_add_cabin_entities(entry, async_add_entities, [SESSION], HarviaSessionEvent)
 
 
 class HarviaSessionEvent(HarviaEntity, EventEntity):
     """What happens to the cabin's sessions, for automations to trigger on."""
+
+    entity_description: HarviaEventEntityDescription
 
     async def async_added_to_hass(self) -> None:
         """Listen for the cabin's session events."""

@@ -24,8 +24,9 @@ from .energy import Ratings, cabin_power
 from .sessions import Sample, SessionEvent, SessionEventType, SessionTracker
 
 if TYPE_CHECKING:
-    from .coordinator import CabinData, HarviaCoordinator
+    from .coordinator import HarviaCoordinator
     from .data import HarviaConfigEntry
+    from .state import CabinData
 
 STORAGE_VERSION: Final = 1
 # Store writes are coalesced; a running session is saved this often at most.

@@ -19,11 +19,10 @@ from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
-from .coordinator import CabinData, DeviceData
 from .data import HarviaConfigEntry
 from .energy import Ratings
-from .energy_sensor import async_remove_unrated
-from .entity import HarviaEntity, async_add_cabin_entities, is_heater_cabin
+from .energy_sensor import async_remove_unrated, where_rated
+from .entity import HarviaEntity, HarviaEntityDescription, async_add_cabin_entities
 from .history import SIGNAL_HISTORY_UPDATED
 from .sessions import SessionTracker
 
@@ -31,7 +30,9 @@ type HistoryValue = float | int | datetime | None
 
 
 @dataclass(frozen=True, kw_only=True)
-class HarviaHistorySensorEntityDescription(SensorEntityDescription):
+class HarviaHistorySensorEntityDescription(
+    HarviaEntityDescription, SensorEntityDescription
+):
     """Describes a figure of a cabin's session history."""
 
     value_fn: Callable[[SessionTracker, date], HistoryValue]
@@ -91,30 +92,21 @@ HISTORY_SENSORS: Final = (
 )
 
 
+def _heater(ratings: Ratings) -> float | None:
+    return ratings.heater
+
+
 @callback
 def async_setup_history_sensors(
     entry: HarviaConfigEntry, async_add_entities: AddConfigEntryEntitiesCallback
 ) -> None:
     """Add the history sensors of every heater cabin."""
-
-    def exists(
-        description: HarviaHistorySensorEntityDescription,
-        data: DeviceData,
-        cabin: CabinData,
-    ) -> bool:
-        return is_heater_cabin(data, cabin) and (
-            not description.needs_rating
-            or Ratings.from_options(entry.options, data.device.device_id).heater
-            is not None
-        )
-
-    async_remove_unrated(
-        entry,
-        [d for d in HISTORY_SENSORS if d.needs_rating],
-        lambda description, data, cabin: not exists(description, data, cabin),
-    )
+    descriptions = [
+        where_rated(entry, d, _heater) if d.needs_rating else d for d in HISTORY_SENSORS
+    ]
+    async_remove_unrated(entry, [d for d in descriptions if d.needs_rating])
     async_add_cabin_entities(
-        entry, async_add_entities, HISTORY_SENSORS, HarviaHistorySensor, exists
+        entry, async_add_entities, descriptions, HarviaHistorySensor
     )
 
 

@@ -24,7 +24,6 @@ from homeassistant.helpers.selector import (
 import voluptuous as vol
 
 from .const import DOMAIN
-from .coordinator import DeviceData
 from .device_info import controller_device_info, controller_identifier
 from .energy import (
     CONF_HEATER_POWER,
@@ -35,6 +34,7 @@ from .energy import (
     Ratings,
     parse_rating,
 )
+from .state import DeviceData
 
 CONF_CONTROLLER: Final = "controller"
 
