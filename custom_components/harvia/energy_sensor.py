@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Final
 
 from homeassistant.components.sensor import (
@@ -157,8 +158,7 @@ class _RatedSensor(HarviaEntity):
     @property
     def power(self) -> float | None:
         """The output's estimated power (W) now; None when unknown."""
-        data = self.device_data
-        if data is None or not self.available:
+        if not self.available:
             return None
         rating = self.entity_description.rating_fn(
             Ratings.from_options(self.coordinator.config_entry.options, self.device_id)
@@ -195,9 +195,8 @@ class HarviaEnergySensor(_RatedSensor, RestoreSensor):
     async def async_added_to_hass(self) -> None:
         """Continue from the last total, and count while the output is on."""
         await super().async_added_to_hass()
-        if (last := await self.async_get_last_sensor_data()) is not None and isinstance(
-            last.native_value, int | float
-        ):
+        last = await self.async_get_last_sensor_data()
+        if last is not None and isinstance(last.native_value, int | float | Decimal):
             self._meter = EnergyMeter(float(last.native_value))
         self._meter.update(dt_util.utcnow(), self.power)
         self.async_on_remove(

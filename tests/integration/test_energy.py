@@ -285,6 +285,16 @@ async def test_energy_restored_after_restart(
                 {"native_value": 123.456, "native_unit_of_measurement": "kWh"},
             ),
             (
+                State(STEAM_ENERGY, "2.5"),
+                {
+                    "native_value": {
+                        "__type": "<class 'decimal.Decimal'>",
+                        "decimal_str": "2.5",
+                    },
+                    "native_unit_of_measurement": "kWh",
+                },
+            ),
+            (
                 State(COMBI_HEATER_ENERGY, STATE_UNKNOWN),
                 {"native_value": None, "native_unit_of_measurement": "kWh"},
             ),
@@ -294,6 +304,7 @@ async def test_energy_restored_after_restart(
     await hass.async_block_till_done()
     assert _value(hass, HEATER_ENERGY) == pytest.approx(123.456)
     assert _value(hass, COMBI_HEATER_ENERGY) == 0
+    assert _value(hass, STEAM_ENERGY) == 2.5
 
     devices["fenix"].panel.power(True)
     await async_refresh(hass, config_entry)
