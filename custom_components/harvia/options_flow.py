@@ -23,6 +23,7 @@ from homeassistant.helpers.selector import (
 )
 import voluptuous as vol
 
+from .api import CommandType
 from .const import DOMAIN
 from .device_info import controller_device_info, controller_identifier
 from .energy import (
@@ -61,7 +62,7 @@ def has_steamer(data: DeviceData) -> bool:
     """Whether a controller drives a steam generator (combi heater or steamer)."""
     return bool(
         data.device.has_steamer
-        or data.device.capabilities.steamer_command
+        or data.device.capabilities.supports(CommandType.STEAMER)
         or any(cabin.status.has_steamer for cabin in data.cabins.values())
     )
 
