@@ -1,4 +1,4 @@
-"""Switches: the light, fan and steamer of a cabin."""
+"""Switches: the light, fan, steamer and other outputs of a cabin."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from .entity import (
     command_entity_exists,
     is_heater_cabin,
 )
+from .validation import check_session_running
 
 # Commands are serialized by the cloud; never send two at once.
 PARALLEL_UPDATES = 1
@@ -36,6 +37,18 @@ class HarviaSwitchEntityDescription(SwitchEntityDescription):
     command: CommandType
     exists_fn: Callable[[DeviceData, CabinData], bool] = is_heater_cabin
     is_on_fn: Callable[[CabinStatus], bool | None]
+    # Where the controller refuses to switch it on while no session runs: the
+    # translation key of the error that says so (nothing is sent then).
+    needs_session_error: str | None = None
+
+
+def _reported(
+    is_on_fn: Callable[[CabinStatus], bool | None],
+) -> Callable[[DeviceData, CabinData], bool]:
+    """An output that exists where the cabin reports its state."""
+    return lambda data, cabin: (
+        is_heater_cabin(data, cabin) and is_on_fn(cabin.status) is not None
+    )
 
 
 SWITCHES: tuple[HarviaSwitchEntityDescription, ...] = (
@@ -57,6 +70,37 @@ SWITCHES: tuple[HarviaSwitchEntityDescription, ...] = (
         # Fenix panels reject STEAMER: a combi shows its steam binary sensor instead.
         command=CommandType.STEAMER,
         is_on_fn=lambda status: status.steamer_on,
+        needs_session_error="steamer_needs_session",
+    ),
+    # Outputs of controllers with more relays; names as in the spec's Command
+    # enum, state as reported `<output>.on` (telemetry `<output>On`).
+    HarviaSwitchEntityDescription(
+        key="vaporizer",
+        translation_key="vaporizer",
+        command=CommandType.VAPORIZER,
+        is_on_fn=lambda status: status.vaporizer_on,
+        exists_fn=_reported(lambda status: status.vaporizer_on),
+    ),
+    HarviaSwitchEntityDescription(
+        key="ir_heater",
+        translation_key="ir_heater",
+        command=CommandType.IR_HEATER,
+        is_on_fn=lambda status: status.ir_heater_on,
+        exists_fn=_reported(lambda status: status.ir_heater_on),
+    ),
+    HarviaSwitchEntityDescription(
+        key="after_heater",
+        translation_key="after_heater",
+        command=CommandType.AFTER_HEATER,
+        is_on_fn=lambda status: status.after_heater_on,
+        exists_fn=_reported(lambda status: status.after_heater_on),
+    ),
+    HarviaSwitchEntityDescription(
+        key="ext_switch",
+        translation_key="ext_switch",
+        command=CommandType.EXT_SWITCH,
+        is_on_fn=lambda status: status.ext_switch_on,
+        exists_fn=_reported(lambda status: status.ext_switch_on),
     ),
 )
 
@@ -102,6 +146,8 @@ class HarviaSwitch(HarviaEntity, SwitchEntity):
     async def _async_switch(self, on: bool) -> None:
         """Send the command once; show the commanded state until the cloud reports."""
         command = self.entity_description.command
+        if on and (error := self.entity_description.needs_session_error):
+            check_session_running(self.status, error)
         async with cloud_action(self.coordinator.config_entry):
             await self.coordinator.client.send_command(
                 self.device_id,

@@ -85,6 +85,9 @@ async def test_which_sensors_exist(
         "total_sessions",
         "total_bathing_hours",
         "total_hours",
+        "scheduled_start",
+        "ready_at",
+        "external_temperature",
     }
     entry_id = init_integration.entry_id
     assert _sensor_keys(entity_registry, entry_id, "fenix-dry-0001") == {

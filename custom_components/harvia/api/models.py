@@ -271,7 +271,9 @@ class Capabilities:
 _ALL_COMMANDS: Final = frozenset(CommandType)
 
 _FENIX_CAPABILITIES: Final = Capabilities(
-    commands=_ALL_COMMANDS - {CommandType.STEAMER, CommandType.ADJUST_DURATION},
+    # What Fenix panels are seen to take; they reject STEAMER and
+    # ADJUST_DURATION, and nothing else is known to work on them.
+    commands=REST_COMMANDS,
     steamer_command=False,
     adjust_duration=False,
     multi_cabin=False,
@@ -306,8 +308,10 @@ def _normalise_type(device_type: str | None) -> str:
 def device_capabilities(device_type: str | None) -> Capabilities:
     """Return the capabilities of a device type (case-insensitive).
 
-    Fenix panels reject ``STEAMER`` and ``ADJUST_DURATION``; the sauna sensor
-    only reports telemetry; other heater types accept the whole command enum.
+    Fenix panels take ``SAUNA``/``LIGHTS``/``FAN``/``HEATER`` (they reject
+    ``STEAMER`` and ``ADJUST_DURATION``; other types are untested on them); the
+    sauna sensor only reports telemetry; other heater types accept the whole
+    command enum.
     """
     normalised = _normalise_type(device_type)
     if normalised.startswith("fenix"):
@@ -728,6 +732,12 @@ class CabinStatus:
     connected: bool | None
     has_steamer: bool = False
     mac: str | None = None
+    # Outputs and readings only some controllers report (None: not reported).
+    vaporizer_on: bool | None = None
+    ir_heater_on: bool | None = None
+    after_heater_on: bool | None = None
+    ext_switch_on: bool | None = None
+    ext_sensor_temperature: float | None = None
 
     @property
     def active_profile_data(self) -> Profile | None:
@@ -839,6 +849,11 @@ class CabinStatus:
                 else _guess_steamer(rep, tel, profiles)
             ),
             mac=_str(_first(rep, "mac", "MAC", "wifiMac")),
+            vaporizer_on=_output_on(rep, tel, "vaporizer", "vaporizerOn"),
+            ir_heater_on=_output_on(rep, tel, "irHeater", "irHeaterOn"),
+            after_heater_on=_output_on(rep, tel, "afterHeater", "afterHeaterOn"),
+            ext_switch_on=_output_on(rep, tel, "extSwitch", "extSwitchOn"),
+            ext_sensor_temperature=parse_float(tel.get("extSensorTemp")),
         )
 
 
