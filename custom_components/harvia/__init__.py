@@ -8,6 +8,7 @@ from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
+from homeassistant.util.hass_dict import HassKey
 
 from .api import (
     DEFAULT_ENDPOINTS_URL,
@@ -15,13 +16,15 @@ from .api import (
     HarviaClient,
     HarviaError,
 )
-from .api.realtime import HarviaRealtime
 from .const import CONF_ENDPOINTS_URL, DOMAIN, LOGGER
 from .coordinator import HarviaCoordinator, wall_clock
 from .data import HarviaConfigEntry, HarviaData
 from .device_info import registry_identifiers
 from .firmware import HarviaOtaCoordinator
 from .services import async_setup_services
+
+# The clients of unloaded entries, for async_remove_entry to revoke their session.
+UNLOADED_CLIENTS: HassKey[dict[str, HarviaClient]] = HassKey(f"{DOMAIN}_unloaded")
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
@@ -70,36 +73,21 @@ async def async_setup_entry(hass: HomeAssistant, entry: HarviaConfigEntry) -> bo
     # leaves the firmware entities without an offer.
     firmware = HarviaOtaCoordinator(hass, entry, coordinator)
     await firmware.async_refresh()
-    realtime = coordinator.realtime
-    entry.runtime_data = HarviaData(
-        client=client, coordinator=coordinator, firmware=firmware, realtime=realtime
-    )
+    entry.runtime_data = HarviaData(coordinator=coordinator, firmware=firmware)
+    # A client kept from an earlier unload (see async_unload_entry) is done with.
+    hass.data.get(UNLOADED_CLIENTS, {}).pop(entry.entry_id, None)
 
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
 
     # Follow devices added to or removed from the account.
+    realtime = coordinator.realtime
     entry.async_on_unload(
         coordinator.async_add_listener(lambda: realtime.set_devices(coordinator.data))
     )
     entry.async_create_background_task(
-        hass, _async_listen(entry, realtime), f"{DOMAIN} realtime push"
+        hass, coordinator.async_listen(), f"{DOMAIN} realtime push"
     )
     return True
-
-
-async def _async_listen(entry: HarviaConfigEntry, realtime: HarviaRealtime) -> None:
-    """Receive pushes until the entry unloads (which cancels this task)."""
-    coordinator = entry.runtime_data.coordinator
-    try:
-        await realtime.run(coordinator.data)
-    except HarviaAuthenticationError:
-        LOGGER.warning("The Harvia cloud rejected the credentials for push updates")
-        coordinator.async_set_push_status(False)
-        entry.async_start_reauth(coordinator.hass)
-    except Exception:  # noqa: BLE001 - whatever ended it, polling must take over
-        # Never leave push marked healthy behind a dead listener.
-        LOGGER.exception("Harvia push updates stopped unexpectedly")
-        coordinator.async_set_push_status(False)
 
 
 async def async_remove_config_entry_device(
@@ -120,4 +108,22 @@ async def async_remove_config_entry_device(
 
 async def async_unload_entry(hass: HomeAssistant, entry: HarviaConfigEntry) -> bool:
     """Unload a config entry."""
-    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    if not await hass.config_entries.async_unload_platforms(entry, PLATFORMS):
+        return False
+    # Home Assistant drops the runtime data now; should the entry be removed
+    # next, its session is revoked with this client's refresh token.
+    hass.data.setdefault(UNLOADED_CLIENTS, {})[entry.entry_id] = (
+        entry.runtime_data.coordinator.client
+    )
+    return True
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: HarviaConfigEntry) -> None:
+    """Revoke the session of a removed entry (best effort; never blocks removal)."""
+    if (
+        client := hass.data.get(UNLOADED_CLIENTS, {}).pop(entry.entry_id, None)
+    ) is None:
+        return
+    # The client's request timeout bounds the wait; a failure is only logged.
+    if not await client.revoke():
+        LOGGER.debug("The Harvia cloud did not confirm the session's revocation")

@@ -15,9 +15,15 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import CabinStatus, CommandType
-from .coordinator import CabinData, DeviceData, HarviaCoordinator
 from .data import HarviaConfigEntry
-from .entity import HarviaEntity, async_add_cabin_entities, is_heater_cabin
+from .entity import (
+    HarviaEntity,
+    HarviaEntityDescription,
+    any_cabin,
+    async_add_cabin_entities,
+    is_heater_cabin,
+)
+from .state import CabinData, DeviceData
 
 # Read-only: the coordinator does all the fetching.
 PARALLEL_UPDATES = 0
@@ -37,10 +43,11 @@ def _has_read_only_steamer(data: DeviceData, cabin: CabinData) -> bool:
 
 
 @dataclass(frozen=True, kw_only=True)
-class HarviaBinarySensorEntityDescription(BinarySensorEntityDescription):
+class HarviaBinarySensorEntityDescription(
+    HarviaEntityDescription, BinarySensorEntityDescription
+):
     """Describes a Harvia binary sensor."""
 
-    exists_fn: Callable[[DeviceData, CabinData], bool] = is_heater_cabin
     is_on_fn: Callable[[CabinStatus], bool | None]
     # Shows its state while the device is offline (instead of unavailable).
     available_offline: bool = False
@@ -58,7 +65,7 @@ BINARY_SENSORS: tuple[HarviaBinarySensorEntityDescription, ...] = (
         device_class=BinarySensorDeviceClass.CONNECTIVITY,
         entity_category=EntityCategory.DIAGNOSTIC,
         available_offline=True,
-        exists_fn=lambda _device, _cabin: True,
+        exists_fn=any_cabin,
         is_on_fn=lambda status: status.connected,
     ),
     HarviaBinarySensorEntityDescription(
@@ -85,11 +92,7 @@ async def async_setup_entry(
 ) -> None:
     """Set up binary sensors for every cabin, and for cabins that appear later."""
     async_add_cabin_entities(
-        entry,
-        async_add_entities,
-        BINARY_SENSORS,
-        HarviaBinarySensor,
-        lambda description, data, cabin: description.exists_fn(data, cabin),
+        entry, async_add_entities, BINARY_SENSORS, HarviaBinarySensor
     )
 
 
@@ -97,15 +100,6 @@ class HarviaBinarySensor(HarviaEntity, BinarySensorEntity):
     """An on/off state of one cabin."""
 
     entity_description: HarviaBinarySensorEntityDescription
-
-    def __init__(
-        self,
-        coordinator: HarviaCoordinator,
-        cabin: CabinData,
-        description: HarviaBinarySensorEntityDescription,
-    ) -> None:
-        """Initialize the binary sensor."""
-        super().__init__(coordinator, cabin, description)
 
     @property
     def available(self) -> bool:

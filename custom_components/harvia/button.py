@@ -21,15 +21,15 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .actions import cloud_action
 from .api import CommandType
 from .const import DOMAIN, SIGNAL_INSTALLING
-from .coordinator import DeviceData, HarviaCoordinator
+from .coordinator import HarviaCoordinator
 from .data import HarviaConfigEntry
-from .device_info import controller_device_info
+from .entity import HarviaControllerEntity
+from .errors import cloud_action
 from .firmware import HarviaOtaCoordinator
+from .state import DeviceData
 
 # Commands are serialized by the cloud; never send two at once.
 PARALLEL_UPDATES = 1
@@ -112,13 +112,11 @@ async def async_setup_entry(
     entry.async_on_unload(coordinator.async_add_listener(_add_new))
 
 
-class HarviaButton(CoordinatorEntity[HarviaCoordinator], ButtonEntity):
+class HarviaButton(HarviaControllerEntity, ButtonEntity):
     """A button of one controller."""
 
-    _attr_has_entity_name = True
     entity_description: HarviaButtonEntityDescription
     catalogue: HarviaOtaCoordinator
-    device_id: str
 
     def __init__(
         self,
@@ -128,12 +126,10 @@ class HarviaButton(CoordinatorEntity[HarviaCoordinator], ButtonEntity):
         description: HarviaButtonEntityDescription,
     ) -> None:
         """Initialize the button of one controller."""
-        super().__init__(coordinator)
+        super().__init__(coordinator, device_id)
         self.entity_description = description
         self.catalogue = catalogue
-        self.device_id = device_id
         self._attr_unique_id = f"{device_id}_{description.key}"
-        self._attr_device_info = controller_device_info(coordinator.data[device_id])
 
     async def async_added_to_hass(self) -> None:
         """Follow firmware installs starting and ending."""
@@ -154,13 +150,10 @@ class HarviaButton(CoordinatorEntity[HarviaCoordinator], ButtonEntity):
     @property
     def available(self) -> bool:
         """Pressable while the controller is reachable (and the button applies)."""
-        data = self.coordinator.data.get(self.device_id)
         return (
-            self.coordinator.data_fresh
-            and data is not None
-            and any(
-                cabin.status.connected is not False for cabin in data.cabins.values()
-            )
+            super().available
+            and (data := self.device_data) is not None
+            and data.online
             and self.entity_description.usable_fn(self)
         )
 

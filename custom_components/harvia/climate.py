@@ -14,14 +14,13 @@ from homeassistant.components.climate.const import (
 from homeassistant.const import ATTR_TEMPERATURE, UnitOfTemperature
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .actions import cloud_action
 from .api import MAX_HUMIDITY, MIN_HUMIDITY, CommandType, optimistic
 from .const import DOMAIN
 from .data import HarviaConfigEntry
-from .entity import HarviaEntity, async_add_cabin_entities, is_heater_cabin
+from .entity import HarviaEntity, HarviaEntityDescription, async_add_cabin_entities
+from .errors import cloud_action
 from .session import SessionRequest, async_start_session
 from .validation import check_remote_start, check_targets
 
@@ -29,7 +28,7 @@ from .validation import check_remote_start, check_targets
 PARALLEL_UPDATES = 1
 
 
-CLIMATE = EntityDescription(key="climate", name=None)
+CLIMATE = HarviaEntityDescription(key="climate", name=None)
 
 
 async def async_setup_entry(
@@ -38,13 +37,7 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Set up a climate entity per heater cabin."""
-    async_add_cabin_entities(
-        entry,
-        async_add_entities,
-        [CLIMATE],
-        HarviaClimate,
-        lambda _, data, cabin: is_heater_cabin(data, cabin),
-    )
+    async_add_cabin_entities(entry, async_add_entities, [CLIMATE], HarviaClimate)
 
 
 class HarviaClimate(HarviaEntity, ClimateEntity):
@@ -148,12 +141,9 @@ class HarviaClimate(HarviaEntity, ClimateEntity):
     @property
     def preset_mode(self) -> str | None:
         """The active profile, or the one being applied."""
-        pending = self.coordinator.pending_profiles.get((self.device_id, self.cabin_id))
-        index = (
-            (pending.queued if pending.queued is not None else pending.profile)
-            if pending
-            else self.status.active_profile
-        )
+        index = self.coordinator.state.shown_profile((self.device_id, self.cabin_id))
+        if index is None:
+            index = self.status.active_profile
         profile = self.status.profiles.get(index) if index is not None else None
         return profile.label if profile else None
 
@@ -176,7 +166,7 @@ class HarviaClimate(HarviaEntity, ClimateEntity):
             await self.coordinator.client.send_command(
                 self.device_id, self.shadow_id, CommandType.SAUNA, on
             )
-        self.coordinator.async_commanded(
+        self.coordinator.commands.async_commanded(
             self.device_id, self.cabin_id, **optimistic.power(on)
         )
 
@@ -192,7 +182,7 @@ class HarviaClimate(HarviaEntity, ClimateEntity):
                 await self.coordinator.client.set_target(
                     self.device_id, self.shadow_id, temperature=float(temperature)
                 )
-            self.coordinator.async_commanded(
+            self.coordinator.commands.async_commanded(
                 self.device_id,
                 self.cabin_id,
                 **optimistic.target(self.status, temperature=float(temperature)),
@@ -207,7 +197,7 @@ class HarviaClimate(HarviaEntity, ClimateEntity):
             await self.coordinator.client.set_target(
                 self.device_id, self.shadow_id, humidity=float(humidity)
             )
-        self.coordinator.async_commanded(
+        self.coordinator.commands.async_commanded(
             self.device_id,
             self.cabin_id,
             **optimistic.target(self.status, humidity=float(humidity)),
@@ -228,10 +218,12 @@ class HarviaClimate(HarviaEntity, ClimateEntity):
                     "presets": ", ".join(self.preset_modes or []),
                 },
             )
-        if self.coordinator.async_queue_profile(self.device_id, self.cabin_id, index):
+        if self.coordinator.commands.async_queue_profile(
+            self.device_id, self.cabin_id, index
+        ):
             return
         async with cloud_action(self.coordinator.config_entry):
-            await self.coordinator.async_set_profile(
+            await self.coordinator.commands.async_set_profile(
                 self.device_id, self.cabin_id, index
             )
 

@@ -11,7 +11,7 @@ LOGGER = logging.getLogger(__package__)
 
 CONF_ENDPOINTS_URL: Final = "endpoints_url"
 
-# The slow poll; push (AppSync subscriptions) relieves it.
+# The fast poll: before push stands and while it is down (then the only news).
 SCAN_INTERVAL: Final = timedelta(minutes=2)
 # While push is healthy the poll is only a safety net.
 PUSH_SAFETY_INTERVAL: Final = timedelta(minutes=30)

@@ -6,8 +6,6 @@ from dataclasses import dataclass
 
 from homeassistant.config_entries import ConfigEntry
 
-from .api import HarviaClient
-from .api.realtime import HarviaRealtime
 from .coordinator import HarviaCoordinator
 from .firmware import HarviaOtaCoordinator
 
@@ -16,12 +14,12 @@ type HarviaConfigEntry = ConfigEntry[HarviaData]
 
 @dataclass(frozen=True, slots=True)
 class HarviaData:
-    """The entry's runtime data: the cloud client and what reads from it."""
+    """What the entities read: device data and the firmware catalogue.
 
-    client: HarviaClient
-    # Device state and telemetry, polled and pushed.
+    The coordinator holds the cloud client and the push listener.
+    """
+
+    # Device state and telemetry, polled and pushed; commands go through it.
     coordinator: HarviaCoordinator
     # The firmware catalogue, read rarely.
     firmware: HarviaOtaCoordinator
-    # The push listener feeding ``coordinator``.
-    realtime: HarviaRealtime

@@ -14,7 +14,10 @@ from .const import DOMAIN, MANUFACTURER
 
 if TYPE_CHECKING:
     from .api import Device
-    from .coordinator import CabinData, DeviceData
+    from .state import CabinData, DeviceData
+
+# The device type of a generic (not Fenix) sauna controller.
+GENERIC_TYPE = "sauna"
 
 
 def controller_identifier(device_id: str) -> str:
@@ -38,37 +41,56 @@ def registry_identifiers(data: DeviceData) -> set[str]:
     return identifiers
 
 
+def controller_model(device: Device) -> tuple[str, str | None]:
+    """The model and model id a person recognises: "Fenix combi", not "Fenix (Fenix)".
+
+    The panel type is the model id only where it says more than the model
+    (a sensor's SAM001W); the generic controller's "Generic" says nothing.
+    """
+    model = device.model
+    if model.casefold() == GENERIC_TYPE:
+        model = "Sauna controller"
+    if device.has_steamer and "combi" not in model.casefold():
+        model = f"{model} combi"
+    panel = device.panel_type
+    if panel is None or _plain(panel) in _plain(model) or _plain(panel) == "generic":
+        return model, None
+    return model, panel
+
+
+def _plain(text: str) -> str:
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
+
+
 def controller_device_info(data: DeviceData) -> DeviceInfo:
     """Describe a controller (control panel or sensor) for the device registry."""
     device = data.device
     first = next(iter(data.cabins.values()), None)
-    status = first.status if first else None
     connections: set[tuple[str, str]] = set()
     if device.mac:
         connections.add((CONNECTION_BLUETOOTH, device.mac))
-    if status and status.mac:
-        connections.add((CONNECTION_NETWORK_MAC, status.mac))
-    if status and status.display_name:
-        # One cabin: the controller is the sauna; several: it is their controller.
-        name = (
-            status.display_name
-            if len(data.cabins) == 1
-            else f"{status.display_name} controller"
-        )
-    else:
-        name = None
+    if first and first.status.mac:
+        connections.add((CONNECTION_NETWORK_MAC, first.status.mac))
+    model, model_id = controller_model(device)
     return DeviceInfo(
         identifiers={(DOMAIN, controller_identifier(device.device_id))},
         manufacturer=MANUFACTURER,
-        model=device.model,
-        model_id=device.panel_type,
-        name=name or f"{MANUFACTURER} {device.model}",
+        model=model,
+        model_id=model_id,
+        name=data.name,
         serial_number=device.serial_number,
-        sw_version=(status.firmware_version if status else None)
-        or device.firmware_version,
+        sw_version=data.firmware_version,
         hw_version=device.hw_version,
         connections=connections,
     )
+
+
+def cabin_model(device: Device, cabin_id: str) -> str:
+    """A cabin's model: "Cabin 2 of Sauna controller"."""
+    number = (
+        cabin_id[1:] if cabin_id[:1] == "C" and cabin_id[1:].isdigit() else cabin_id
+    )
+    return f"Cabin {number} of {controller_model(device)[0]}"
 
 
 def cabin_device_info(device: Device, cabin: CabinData) -> DeviceInfo:
@@ -76,7 +98,7 @@ def cabin_device_info(device: Device, cabin: CabinData) -> DeviceInfo:
     return DeviceInfo(
         identifiers={(DOMAIN, cabin_identifier(device.device_id, cabin.cabin_id))},
         manufacturer=MANUFACTURER,
-        model=f"{device.model} cabin",
+        model=cabin_model(device, cabin.cabin_id),
         name=cabin.status.display_name or f"{MANUFACTURER} {cabin.cabin_id}",
         via_device=(DOMAIN, controller_identifier(device.device_id)),
     )

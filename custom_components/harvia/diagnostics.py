@@ -10,9 +10,10 @@ from homeassistant.components.diagnostics import REDACTED, async_redact_data
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 
-from .coordinator import DeviceData, HarviaCoordinator
+from .coordinator import HarviaCoordinator
 from .data import HarviaConfigEntry
 from .firmware import HarviaOtaCoordinator, newest_in_catalogue
+from .state import DeviceData
 
 # Every key whose value is private, wherever it appears: entry data, device
 # attributes (also as [{key, value}] pairs), shadow documents, telemetry and
@@ -193,7 +194,10 @@ def _connection(coordinator: HarviaCoordinator) -> dict[str, Any]:
                 "queued": pending.queued,
                 "sent_at": pending.sent_at.isoformat(),
             }
-            for (device_id, cabin_id), pending in coordinator.pending_profiles.items()
+            for (
+                device_id,
+                cabin_id,
+            ), pending in coordinator.state.pending_profiles.items()
         ],
         "push": {
             "connected": coordinator.push_connected,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Protocol
+from dataclasses import dataclass
 
 from homeassistant.core import callback
 from homeassistant.helpers.entity import EntityDescription
@@ -11,9 +11,10 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .api import CabinStatus, CommandType
-from .coordinator import CabinData, DeviceData, HarviaCoordinator
+from .coordinator import HarviaCoordinator
 from .data import HarviaConfigEntry
 from .device_info import cabin_device_info, controller_device_info
+from .state import CabinData, DeviceData
 
 
 def is_heater_cabin(data: DeviceData, _: CabinData) -> bool:
@@ -21,29 +22,31 @@ def is_heater_cabin(data: DeviceData, _: CabinData) -> bool:
     return not data.device.capabilities.telemetry_only
 
 
+def any_cabin(_data: DeviceData, _cabin: CabinData) -> bool:
+    """Every cabin, the sensor's included."""
+    return True
+
+
 # What a cabin that left the data reports: nothing.
 UNKNOWN_STATUS = CabinStatus.from_payloads({}, {}, None)
 
 
-class CommandDescription(Protocol):
-    """An entity description whose entity sends one command type."""
+@dataclass(frozen=True, kw_only=True)
+class HarviaEntityDescription(EntityDescription):
+    """Describes an entity of a cabin.
 
-    @property
-    def command(self) -> CommandType:
-        """The command the entity sends."""
+    It exists where ``exists_fn`` holds and, for one that sends ``command``,
+    where the device type accepts that command.
+    """
 
-    @property
-    def exists_fn(self) -> Callable[[DeviceData, CabinData], bool]:
-        """Where the entity applies."""
+    exists_fn: Callable[[DeviceData, CabinData], bool] = is_heater_cabin
+    command: CommandType | None = None
 
-
-def command_entity_exists(
-    description: CommandDescription, data: DeviceData, cabin: CabinData
-) -> bool:
-    """Where the description applies and the device type accepts its command."""
-    return description.exists_fn(data, cabin) and data.device.capabilities.supports(
-        description.command
-    )
+    def exists(self, data: DeviceData, cabin: CabinData) -> bool:
+        """Whether the entity applies to this cabin."""
+        return self.exists_fn(data, cabin) and (
+            self.command is None or data.device.capabilities.supports(self.command)
+        )
 
 
 def _has_cabin(coordinator: HarviaCoordinator, device_id: str, cabin_id: str) -> bool:
@@ -51,12 +54,11 @@ def _has_cabin(coordinator: HarviaCoordinator, device_id: str, cabin_id: str) ->
     return data is not None and cabin_id in data.cabins
 
 
-def async_add_cabin_entities[D: EntityDescription](
+def async_add_cabin_entities[D: HarviaEntityDescription](
     entry: HarviaConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
     descriptions: Iterable[D],
     entity_class: Callable[[HarviaCoordinator, CabinData, D], HarviaEntity],
-    exists: Callable[[D, DeviceData, CabinData], bool],
 ) -> None:
     """Add an entity per cabin and description now and whenever one appears."""
     coordinator = entry.runtime_data.coordinator
@@ -75,7 +77,7 @@ def async_add_cabin_entities[D: EntityDescription](
             for cabin in data.cabins.values():
                 for description in descriptions:
                     key = (cabin.device_id, cabin.cabin_id, description.key)
-                    if key in known or not exists(description, data, cabin):
+                    if key in known or not description.exists(data, cabin):
                         continue
                     known.add(key)
                     new.append(entity_class(coordinator, cabin, description))
@@ -86,34 +88,46 @@ def async_add_cabin_entities[D: EntityDescription](
     entry.async_on_unload(coordinator.async_add_listener(_add_new))
 
 
-class HarviaEntity(CoordinatorEntity[HarviaCoordinator]):
-    """An entity of one cabin (or of a single-cabin controller)."""
+class HarviaControllerEntity(CoordinatorEntity[HarviaCoordinator]):
+    """An entity of a whole controller (its firmware, say)."""
 
     _attr_has_entity_name = True
+
+    def __init__(self, coordinator: HarviaCoordinator, device_id: str) -> None:
+        """Initialize the entity for one controller."""
+        super().__init__(coordinator)
+        self.device_id = device_id
+        self._attr_device_info = controller_device_info(coordinator.data[device_id])
+
+    @property
+    def device_data(self) -> DeviceData | None:
+        """The controller's data, None once it left the account."""
+        return self.coordinator.data.get(self.device_id)
+
+    @property
+    def available(self) -> bool:
+        """Available while poll or push delivers and the controller is in the account."""
+        return self.coordinator.data_fresh and self.device_data is not None
+
+
+class HarviaEntity(HarviaControllerEntity):
+    """An entity of one cabin (a single-cabin controller is its cabin)."""
 
     def __init__(
         self,
         coordinator: HarviaCoordinator,
         cabin: CabinData,
-        description: EntityDescription,
+        description: HarviaEntityDescription,
     ) -> None:
         """Initialize the entity for one cabin."""
-        super().__init__(coordinator)
+        super().__init__(coordinator, cabin.device_id)
         self.entity_description = description
-        self.device_id = cabin.device_id
         self.cabin_id = cabin.cabin_id
         self.shadow_id = cabin.shadow_id
         self._attr_unique_id = f"{cabin.device_id}_{cabin.cabin_id}_{description.key}"
         data = coordinator.data[cabin.device_id]
         if len(data.cabins) > 1:
             self._attr_device_info = cabin_device_info(data.device, cabin)
-        else:
-            self._attr_device_info = controller_device_info(data)
-
-    @property
-    def device_data(self) -> DeviceData | None:
-        """The controller's data, None once it left the account."""
-        return self.coordinator.data.get(self.device_id)
 
     @property
     def cabin(self) -> CabinData | None:

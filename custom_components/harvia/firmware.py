@@ -1,15 +1,16 @@
-"""The firmware catalogue: what updates the cloud offers the account's devices.
+"""Firmware: what updates the cloud offers, and an install being followed.
 
 The cloud's firmware catalogue (``otaUpdatesList``) changes rarely, so it is read
 at setup and then every few hours by a small coordinator of its own, shared by
-the account's controllers (see the update platform).
+the account's controllers (see the update platform). An install's progress
+records (``otaUpdatesStatesList`` and the realtime OTA feed) are tracked here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Final
 
 from awesomeversion import AwesomeVersion, AwesomeVersionException
@@ -22,6 +23,8 @@ from .api import (
     HarviaAuthenticationError,
     HarviaConnectionError,
     HarviaError,
+    OtaState,
+    OtaStatus,
     OtaUpdate,
 )
 from .const import DOMAIN, LOGGER, SIGNAL_INSTALLING
@@ -33,6 +36,12 @@ if TYPE_CHECKING:
 # How often the firmware catalogue is read, and how soon again after it could not be.
 CATALOGUE_INTERVAL: Final = timedelta(hours=6)
 CATALOGUE_RETRY_INTERVAL: Final = timedelta(minutes=30)
+
+# An install that has not finished after this is given up on.
+INSTALL_TIMEOUT: Final = timedelta(minutes=30)
+# After the cloud reports an install done, how often the device state is read
+# until it shows the new version.
+DONE_REFRESH: Final = timedelta(minutes=1)
 
 type CatalogueKey = tuple[str, str | None]
 
@@ -114,13 +123,55 @@ def _newest(
     return best
 
 
+@dataclass(kw_only=True, slots=True)
+class Install:
+    """A firmware install being followed (started here, or found running)."""
+
+    version: str
+    started: datetime
+    progress: int | None = None
+    # The cloud reported it running: a later DONE/CANCELLED without a version is ours.
+    seen_running: bool = False
+    # When the device state was last read for the new version, after DONE.
+    refreshed: datetime | None = None
+
+    def is_current(self, state: OtaState) -> bool:
+        """Whether a progress record is about this install, not an earlier one."""
+        if state.update_firmware_version is not None:
+            return state.update_firmware_version == self.version
+        return state.update_state == OtaStatus.IN_PROGRESS or self.seen_running
+
+    def record(self, state: OtaState) -> None:
+        """Take the progress of a record about this install."""
+        if state.update_state == OtaStatus.IN_PROGRESS:
+            self.seen_running = True
+            if state.progress_percent is not None:
+                self.progress = max(0, min(100, state.progress_percent))
+        elif state.update_state == OtaStatus.DONE:
+            self.progress = 100
+
+    def timed_out(self, now: datetime) -> bool:
+        """Whether the install ran longer than any install should."""
+        return now - self.started > INSTALL_TIMEOUT
+
+    def wants_refresh(self, now: datetime) -> bool:
+        """After DONE: whether to read the device state for the new version now."""
+        if self.refreshed is not None and now - self.refreshed < DONE_REFRESH:
+            return False
+        self.refreshed = now
+        return True
+
+
 class HarviaOtaCoordinator(DataUpdateCoordinator[dict[CatalogueKey, OtaCatalogue]]):
     """Reads the firmware catalogue for the account's device types, rarely."""
 
     config_entry: HarviaConfigEntry
 
     def __init__(
-        self, hass: HomeAssistant, entry: HarviaConfigEntry, devices: HarviaCoordinator
+        self,
+        hass: HomeAssistant,
+        entry: HarviaConfigEntry,
+        coordinator: HarviaCoordinator,
     ) -> None:
         """Initialize the catalogue coordinator."""
         super().__init__(
@@ -131,7 +182,8 @@ class HarviaOtaCoordinator(DataUpdateCoordinator[dict[CatalogueKey, OtaCatalogue
             update_interval=CATALOGUE_INTERVAL,
             always_update=False,
         )
-        self.devices = devices
+        # The device coordinator: which devices there are, and the client.
+        self.device_coordinator = coordinator
         # Catalogues asked for at least once (successfully or not).
         self.attempted: set[CatalogueKey] = set()
         # Controllers whose firmware install runs (as their update entity follows it).
@@ -154,7 +206,7 @@ class HarviaOtaCoordinator(DataUpdateCoordinator[dict[CatalogueKey, OtaCatalogue
         """The catalogues of the devices the account has now."""
         return {
             key
-            for data in (self.devices.data or {}).values()
+            for data in (self.device_coordinator.data or {}).values()
             if (key := catalogue_key(data.device)) is not None
         }
 
@@ -171,7 +223,7 @@ class HarviaOtaCoordinator(DataUpdateCoordinator[dict[CatalogueKey, OtaCatalogue
             device_type, hw_version = key
             self.attempted.add(key)
             try:
-                updates = await self.devices.client.get_ota_updates(
+                updates = await self.device_coordinator.client.get_ota_updates(
                     device_type, hw_version
                 )
             except (HarviaConnectionError, HarviaAuthenticationError) as err:

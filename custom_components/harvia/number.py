@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+import math
 
 from homeassistant.components.number import (
     NumberDeviceClass,
@@ -13,23 +14,17 @@ from homeassistant.components.number import (
 )
 from homeassistant.const import EntityCategory, UnitOfTime
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .actions import cloud_action
 from .api import DEFAULT_MAX_ON_TIME, CabinStatus, CommandType, optimistic
-from .coordinator import CabinData, DeviceData, HarviaCoordinator
+from .const import DOMAIN
 from .data import HarviaConfigEntry
-from .entity import (
-    HarviaEntity,
-    async_add_cabin_entities,
-    command_entity_exists,
-    is_heater_cabin,
-)
+from .entity import HarviaEntity, HarviaEntityDescription, async_add_cabin_entities
+from .errors import cloud_action
 
 # Commands are serialized by the cloud; never send two at once.
 PARALLEL_UPDATES = 1
-
-# The panel's longest session when settings.maxOnTime is not reported.
 
 
 def _session_duration(status: CabinStatus) -> int | None:
@@ -54,16 +49,11 @@ def _max_on_time(status: CabinStatus) -> int:
 
 
 @dataclass(frozen=True, kw_only=True)
-class HarviaNumberEntityDescription(NumberEntityDescription):
-    """Describes a Harvia number.
-
-    A number exists where ``exists_fn`` holds and the device type accepts
-    ``command``, which is sent with ``{param: value}``.
-    """
+class HarviaNumberEntityDescription(HarviaEntityDescription, NumberEntityDescription):
+    """Describes a Harvia number: ``command`` is sent with ``{param: value}``."""
 
     command: CommandType
     param: str
-    exists_fn: Callable[[DeviceData, CabinData], bool] = is_heater_cabin
     value_fn: Callable[[CabinStatus], float | None]
     max_value_fn: Callable[[CabinStatus], float]
     # What the device reports once it applied the value.
@@ -97,24 +87,13 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Set up numbers for every cabin, and for cabins that appear later."""
-    async_add_cabin_entities(
-        entry, async_add_entities, NUMBERS, HarviaNumber, command_entity_exists
-    )
+    async_add_cabin_entities(entry, async_add_entities, NUMBERS, HarviaNumber)
 
 
 class HarviaNumber(HarviaEntity, NumberEntity):
     """A setting of one cabin that the cloud changes by command."""
 
     entity_description: HarviaNumberEntityDescription
-
-    def __init__(
-        self,
-        coordinator: HarviaCoordinator,
-        cabin: CabinData,
-        description: HarviaNumberEntityDescription,
-    ) -> None:
-        """Initialize the number."""
-        super().__init__(coordinator, cabin, description)
 
     @property
     def native_max_value(self) -> float:
@@ -130,6 +109,13 @@ class HarviaNumber(HarviaEntity, NumberEntity):
 
     async def async_set_native_value(self, value: float) -> None:
         """Send the new value once; show it until the cloud reports."""
+        if not math.isfinite(value):
+            # Home Assistant's range check lets NaN through.
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="invalid_number",
+                translation_placeholders={"value": str(value)},
+            )
         number = round(value)
         status = self.status
         async with cloud_action(self.coordinator.config_entry):
@@ -140,7 +126,7 @@ class HarviaNumber(HarviaEntity, NumberEntity):
                 True,
                 params={self.entity_description.param: number},
             )
-        self.coordinator.async_commanded(
+        self.coordinator.commands.async_commanded(
             self.device_id,
             self.cabin_id,
             **self.entity_description.optimistic_fn(status, number),

@@ -24,19 +24,23 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
 from .api import CabinStatus
-from .coordinator import CabinData, DeviceData, HarviaCoordinator
 from .data import HarviaConfigEntry
-from .entity import HarviaEntity, async_add_cabin_entities, is_heater_cabin
+from .entity import (
+    HarviaEntity,
+    HarviaEntityDescription,
+    any_cabin,
+    async_add_cabin_entities,
+    is_heater_cabin,
+)
 
 # Read-only: the coordinator does all the fetching.
 PARALLEL_UPDATES = 0
 
 
 @dataclass(frozen=True, kw_only=True)
-class HarviaSensorEntityDescription(SensorEntityDescription):
+class HarviaSensorEntityDescription(HarviaEntityDescription, SensorEntityDescription):
     """Describes a Harvia sensor."""
 
-    exists_fn: Callable[[DeviceData, CabinData], bool] = is_heater_cabin
     value_fn: Callable[[CabinStatus], StateType | datetime]
 
 
@@ -47,7 +51,7 @@ SENSORS: tuple[HarviaSensorEntityDescription, ...] = (
         native_unit_of_measurement=UnitOfTemperature.CELSIUS,
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=1,
-        exists_fn=lambda _device, _cabin: True,
+        exists_fn=any_cabin,
         value_fn=lambda status: status.current_temperature,
     ),
     HarviaSensorEntityDescription(
@@ -56,7 +60,7 @@ SENSORS: tuple[HarviaSensorEntityDescription, ...] = (
         native_unit_of_measurement=PERCENTAGE,
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=0,
-        exists_fn=lambda _device, _cabin: True,
+        exists_fn=any_cabin,
         value_fn=lambda status: status.current_humidity,
     ),
     HarviaSensorEntityDescription(
@@ -151,28 +155,13 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Set up sensors for every cabin, and for cabins that appear later."""
-    async_add_cabin_entities(
-        entry,
-        async_add_entities,
-        SENSORS,
-        HarviaSensor,
-        lambda description, data, cabin: description.exists_fn(data, cabin),
-    )
+    async_add_cabin_entities(entry, async_add_entities, SENSORS, HarviaSensor)
 
 
 class HarviaSensor(HarviaEntity, SensorEntity):
     """A measurement or counter of one cabin."""
 
     entity_description: HarviaSensorEntityDescription
-
-    def __init__(
-        self,
-        coordinator: HarviaCoordinator,
-        cabin: CabinData,
-        description: HarviaSensorEntityDescription,
-    ) -> None:
-        """Initialize the sensor."""
-        super().__init__(coordinator, cabin, description)
 
     @property
     def native_value(self) -> StateType | datetime:

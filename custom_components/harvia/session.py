@@ -10,7 +10,7 @@ needs:
    earlier would land in the old profile, and a start sent earlier would run
    with the old profile's settings. So the action waits until the panel reports
    the new profile active (at most ``PROFILE_APPLY_TIMEOUT``; without push the
-   cabin's state is read once after ``CONFIRM_WITHIN``);
+   cabin's state is read once after ``commands.CONFIRM_WITHIN``);
 2. the targets, temperature and humidity in one write (``PATCH /devices/target``);
 3. the duration (``ADJUST_DURATION``), where the controller accepts it;
 4. ``SAUNA`` on, unless a session already runs. Like every heater-on command it
@@ -29,11 +29,12 @@ from homeassistant.core import callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers.event import async_call_later
 
-from .actions import cloud_action
 from .api import CabinStatus, CommandType, optimistic
 from .const import DOMAIN
-from .coordinator import PROFILE_APPLY_TIMEOUT, HarviaCoordinator
+from .coordinator import HarviaCoordinator
 from .entity import HarviaEntity
+from .errors import cloud_action
+from .state import PROFILE_APPLY_TIMEOUT
 from .validation import check_duration, check_remote_start, check_targets
 
 SERVICE_START_SESSION = "start_session"
@@ -170,12 +171,14 @@ async def async_start_session(entity: HarviaEntity, request: SessionRequest) -> 
             data is not None
             and data.device.capabilities.supports(CommandType.ADJUST_DURATION)
         ),
-        profile_pending=(device_id, cabin_id) in coordinator.pending_profiles,
+        profile_pending=(device_id, cabin_id) in coordinator.state.pending_profiles,
     )
 
     if plan.profile is not None:
         async with cloud_action(entry):
-            await coordinator.async_set_profile(device_id, cabin_id, plan.profile)
+            await coordinator.commands.async_set_profile(
+                device_id, cabin_id, plan.profile
+            )
         await _async_wait_for_profile(coordinator, device_id, cabin_id, plan.profile)
 
     if plan.temperature is not None or plan.humidity is not None:
@@ -187,7 +190,7 @@ async def async_start_session(entity: HarviaEntity, request: SessionRequest) -> 
                 temperature=plan.temperature,
                 humidity=plan.humidity,
             )
-        coordinator.async_commanded(
+        coordinator.commands.async_commanded(
             device_id,
             cabin_id,
             **optimistic.target(
@@ -205,7 +208,7 @@ async def async_start_session(entity: HarviaEntity, request: SessionRequest) -> 
                 True,
                 params={"duration": plan.duration},
             )
-        coordinator.async_commanded(
+        coordinator.commands.async_commanded(
             device_id, cabin_id, **optimistic.duration(status, plan.duration)
         )
 
@@ -214,7 +217,9 @@ async def async_start_session(entity: HarviaEntity, request: SessionRequest) -> 
         check_remote_start(entity.status)
         async with cloud_action(entry):
             await client.send_command(device_id, shadow_id, CommandType.SAUNA, True)
-        coordinator.async_commanded(device_id, cabin_id, **optimistic.power(True))
+        coordinator.commands.async_commanded(
+            device_id, cabin_id, **optimistic.power(True)
+        )
 
 
 async def _async_wait_for_profile(
@@ -243,7 +248,7 @@ async def _async_wait_for_profile(
     unsubscribe = coordinator.async_add_listener(_check)
     cancel_timeout = async_call_later(hass, PROFILE_APPLY_TIMEOUT, _give_up)
     # Without a push confirming the change, the cabin's state is read once.
-    coordinator.async_commanded(device_id, cabin_id)
+    coordinator.commands.async_commanded(device_id, cabin_id)
     try:
         _check()
         if not await applied:

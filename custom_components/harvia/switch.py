@@ -10,16 +10,16 @@ from homeassistant.components.switch import SwitchEntity, SwitchEntityDescriptio
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .actions import cloud_action
 from .api import CabinStatus, CommandType, optimistic
-from .coordinator import CabinData, DeviceData, HarviaCoordinator
 from .data import HarviaConfigEntry
 from .entity import (
     HarviaEntity,
+    HarviaEntityDescription,
     async_add_cabin_entities,
-    command_entity_exists,
     is_heater_cabin,
 )
+from .errors import cloud_action
+from .state import CabinData, DeviceData
 from .validation import check_session_running
 
 # Commands are serialized by the cloud; never send two at once.
@@ -27,15 +27,10 @@ PARALLEL_UPDATES = 1
 
 
 @dataclass(frozen=True, kw_only=True)
-class HarviaSwitchEntityDescription(SwitchEntityDescription):
-    """Describes a Harvia output switch.
-
-    A switch exists where ``exists_fn`` holds and the device type accepts
-    ``command``.
-    """
+class HarviaSwitchEntityDescription(HarviaEntityDescription, SwitchEntityDescription):
+    """Describes a Harvia output switch: ``command`` switches it."""
 
     command: CommandType
-    exists_fn: Callable[[DeviceData, CabinData], bool] = is_heater_cabin
     is_on_fn: Callable[[CabinStatus], bool | None]
     # Where the controller refuses to switch it on while no session runs: the
     # translation key of the error that says so (nothing is sent then).
@@ -111,24 +106,13 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Set up switches for every cabin, and for cabins that appear later."""
-    async_add_cabin_entities(
-        entry, async_add_entities, SWITCHES, HarviaSwitch, command_entity_exists
-    )
+    async_add_cabin_entities(entry, async_add_entities, SWITCHES, HarviaSwitch)
 
 
 class HarviaSwitch(HarviaEntity, SwitchEntity):
     """Switch one output of a cabin."""
 
     entity_description: HarviaSwitchEntityDescription
-
-    def __init__(
-        self,
-        coordinator: HarviaCoordinator,
-        cabin: CabinData,
-        description: HarviaSwitchEntityDescription,
-    ) -> None:
-        """Initialize the switch."""
-        super().__init__(coordinator, cabin, description)
 
     @property
     def is_on(self) -> bool | None:
@@ -155,6 +139,6 @@ class HarviaSwitch(HarviaEntity, SwitchEntity):
                 command,
                 on,
             )
-        self.coordinator.async_commanded(
+        self.coordinator.commands.async_commanded(
             self.device_id, self.cabin_id, **optimistic.output(command, on)
         )

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
@@ -26,21 +25,22 @@ from homeassistant.components.update import (
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.event import async_track_time_interval
-from homeassistant.helpers.update_coordinator import CoordinatorEntity
 from homeassistant.util import dt as dt_util
 
-from .actions import cloud_action
 from .api import HarviaError, OtaState, OtaStatus, OtaUpdate
 from .const import DOMAIN, LOGGER, SIGNAL_OTA_STATE
-from .coordinator import DeviceData, HarviaCoordinator
+from .coordinator import HarviaCoordinator
 from .data import HarviaConfigEntry
-from .device_info import controller_device_info
+from .entity import HarviaControllerEntity
+from .errors import cloud_action
 from .firmware import (
+    INSTALL_TIMEOUT,
     HarviaOtaCoordinator,
+    Install,
     OtaCatalogue,
     catalogue_key,
     is_newer,
@@ -52,11 +52,6 @@ PARALLEL_UPDATES = 1
 
 # How often a running install's progress is read.
 PROGRESS_INTERVAL: Final = timedelta(seconds=15)
-# An install that has not finished after this is given up on.
-INSTALL_TIMEOUT: Final = timedelta(minutes=30)
-# After the cloud reports an install done, how often the device state is read
-# until it shows the new version.
-DONE_REFRESH: Final = timedelta(minutes=1)
 
 
 async def async_setup_entry(
@@ -92,23 +87,9 @@ async def async_setup_entry(
     entry.async_on_unload(coordinator.async_add_listener(_add_new))
 
 
-@dataclass(kw_only=True, slots=True)
-class _Install:
-    """A firmware install this entity follows (started here, or found running)."""
-
-    version: str
-    started: datetime
-    progress: int | None = None
-    # The cloud reported it running: a later DONE/CANCELLED without a version is ours.
-    seen_running: bool = False
-    # When the device state was last read for the new version, after DONE.
-    refreshed: datetime | None = None
-
-
-class HarviaUpdateEntity(CoordinatorEntity[HarviaCoordinator], UpdateEntity):
+class HarviaUpdateEntity(HarviaControllerEntity, UpdateEntity):
     """The firmware of one controller."""
 
-    _attr_has_entity_name = True
     _attr_translation_key = "firmware"
     _attr_device_class = UpdateDeviceClass.FIRMWARE
     _attr_entity_category = EntityCategory.CONFIG
@@ -120,12 +101,10 @@ class HarviaUpdateEntity(CoordinatorEntity[HarviaCoordinator], UpdateEntity):
         device_id: str,
     ) -> None:
         """Initialize the firmware entity of one controller."""
-        super().__init__(coordinator)
+        super().__init__(coordinator, device_id)
         self.catalogue = catalogue
-        self.device_id = device_id
         self._attr_unique_id = f"{device_id}_firmware"
-        self._attr_device_info = controller_device_info(coordinator.data[device_id])
-        self._install: _Install | None = None
+        self._install: Install | None = None
         # The version of an install given up on (its repair issue is up).
         self._timed_out: str | None = None
         self._unsub_progress: Callable[[], None] | None = None
@@ -145,7 +124,6 @@ class HarviaUpdateEntity(CoordinatorEntity[HarviaCoordinator], UpdateEntity):
                 self.async_handle_ota_state,
             )
         )
-        self._async_update_device_registry()
         if (catalogue := self._ota_catalogue) is not None and not catalogue.refused:
             self._poll_task = (
                 self.coordinator.config_entry.async_create_background_task(
@@ -160,11 +138,6 @@ class HarviaUpdateEntity(CoordinatorEntity[HarviaCoordinator], UpdateEntity):
         self._async_delete_timeout_issue()
 
     # -- data --------------------------------------------------------------------
-
-    @property
-    def device_data(self) -> DeviceData | None:
-        """The controller's data, None once it left the account."""
-        return self.coordinator.data.get(self.device_id)
 
     @property
     def _ota_catalogue(self) -> OtaCatalogue | None:
@@ -192,19 +165,11 @@ class HarviaUpdateEntity(CoordinatorEntity[HarviaCoordinator], UpdateEntity):
     # -- entity state ------------------------------------------------------------
 
     @property
-    def available(self) -> bool:
-        """Available while poll or push delivers and the controller is in the account."""
-        return self.coordinator.data_fresh and self.device_data is not None
-
-    @property
     def installed_version(self) -> str | None:
         """The version the controller reports, else its device attributes'."""
         if (data := self.device_data) is None:
             return None
-        for cabin in data.cabins.values():
-            if cabin.status.firmware_version:
-                return cabin.status.firmware_version
-        return data.device.firmware_version
+        return data.firmware_version
 
     @property
     def latest_version(self) -> str | None:
@@ -262,7 +227,6 @@ class HarviaUpdateEntity(CoordinatorEntity[HarviaCoordinator], UpdateEntity):
         elif self._timed_out is not None and self._reached(self._timed_out):
             # Given up on, but it did finish after all.
             self._async_delete_timeout_issue()
-        self._async_update_device_registry()
         super()._handle_coordinator_update()
 
     # -- install -----------------------------------------------------------------
@@ -300,7 +264,7 @@ class HarviaUpdateEntity(CoordinatorEntity[HarviaCoordinator], UpdateEntity):
             offered.firmware_version,
         )
         self._async_follow_install(
-            _Install(version=offered.firmware_version, started=dt_util.utcnow())
+            Install(version=offered.firmware_version, started=dt_util.utcnow())
         )
 
     async def _async_find_running_install(self) -> None:
@@ -331,12 +295,12 @@ class HarviaUpdateEntity(CoordinatorEntity[HarviaCoordinator], UpdateEntity):
         LOGGER.info(
             "Firmware update of %s to %s is running", self._device_name, version
         )
-        install = _Install(version=version, started=dt_util.utcnow(), seen_running=True)
+        install = Install(version=version, started=dt_util.utcnow(), seen_running=True)
         self._async_follow_install(install)
         self.async_handle_ota_state(state)
 
     @callback
-    def _async_follow_install(self, install: _Install) -> None:
+    def _async_follow_install(self, install: Install) -> None:
         """Show the install and poll its progress until it ends or times out."""
         self._install = install
         self.catalogue.async_set_installing(self.device_id, True)
@@ -362,7 +326,7 @@ class HarviaUpdateEntity(CoordinatorEntity[HarviaCoordinator], UpdateEntity):
         """Read the running install's progress from the cloud."""
         if (install := self._install) is None:
             return
-        if dt_util.utcnow() - install.started > INSTALL_TIMEOUT:
+        if install.timed_out(dt_util.utcnow()):
             LOGGER.warning(
                 "The firmware update of %s to %s did not finish within %s; "
                 "check the sauna's control panel",
@@ -410,20 +374,14 @@ class HarviaUpdateEntity(CoordinatorEntity[HarviaCoordinator], UpdateEntity):
             # Started elsewhere (the MyHarvia app) while Home Assistant runs.
             self._async_adopt(state)
             return
-        if not self._is_current(state, install):
+        if not install.is_current(state):
             return
-        if state.update_state == OtaStatus.IN_PROGRESS:
-            install.seen_running = True
-            if state.progress_percent is not None:
-                install.progress = max(0, min(100, state.progress_percent))
-        elif state.update_state == OtaStatus.DONE:
-            install.progress = 100
+        install.record(state)
+        if state.update_state == OtaStatus.DONE:
             # The controller reports its new version once it has restarted; the
             # install ends when it does (see _handle_coordinator_update). Ask
             # for it now and then, not on every progress record.
-            now = dt_util.utcnow()
-            if install.refreshed is None or now - install.refreshed >= DONE_REFRESH:
-                install.refreshed = now
+            if install.wants_refresh(dt_util.utcnow()):
                 self.coordinator.config_entry.async_create_task(
                     self.hass,
                     self.coordinator.async_request_refresh(),
@@ -456,23 +414,6 @@ class HarviaUpdateEntity(CoordinatorEntity[HarviaCoordinator], UpdateEntity):
     def _async_delete_timeout_issue(self) -> None:
         self._timed_out = None
         ir.async_delete_issue(self.hass, DOMAIN, self._timeout_issue_id)
-
-    @callback
-    def _async_update_device_registry(self) -> None:
-        """Keep the controller's firmware on its device page current."""
-        if (version := self.installed_version) is None:
-            return
-        registry = dr.async_get(self.hass)
-        device = registry.async_get_device(identifiers={(DOMAIN, self.device_id)})
-        if device is not None and device.sw_version != version:
-            registry.async_update_device(device.id, sw_version=version)
-
-    @staticmethod
-    def _is_current(state: OtaState, install: _Install) -> bool:
-        """Whether a progress record is about our install, not an earlier one."""
-        if state.update_firmware_version is not None:
-            return state.update_firmware_version == install.version
-        return state.update_state == OtaStatus.IN_PROGRESS or install.seen_running
 
     @callback
     def _async_finish_install(self) -> None:

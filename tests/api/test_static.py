@@ -81,3 +81,22 @@ def test_documents_loaded() -> None:
     }
     for doc in DOCUMENTS.values():
         assert document_text(doc).strip()
+
+
+def test_state_store_free_of_home_assistant() -> None:
+    """state.py and poll.py (and const.py they read) stay free of Home Assistant."""
+    package = API_DIR.parent
+    allowed = {"state.py": {"api", "const"}, "poll.py": {"api", "const", "state"}}
+    for name in ("state.py", "poll.py", "const.py"):
+        path = package / name
+        for module in _imported_modules(path):
+            assert module.split(".")[0] != "homeassistant", f"{name} imports {module}"
+    for name, modules in allowed.items():
+        tree = ast.parse((package / name).read_text(encoding="utf-8"))
+        relative = {
+            node.module
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.level
+        }
+        # The client library, the constants and the store: no coordinator, no entities.
+        assert relative == modules, name

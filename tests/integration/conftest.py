@@ -180,7 +180,7 @@ async def async_settle_push(
     has an action running meanwhile (it would wait for that action).
     """
     server = _SIMULATORS[entry.entry_id]
-    realtime = entry.runtime_data.realtime
+    realtime = entry.runtime_data.coordinator.realtime
     await server.flush()
     # The listener reads from loopback sockets: a few loop turns deliver all.
     seen, quiet = -1, 0
@@ -213,7 +213,7 @@ async def async_full_refresh(hass: HomeAssistant, entry: MockConfigEntry) -> Non
     """Poll state and telemetry (as after a push reconnect), e.g. after changing
     the simulator's stored payloads behind its back."""
     await async_settle_push(hass, entry)
-    await entry.runtime_data.coordinator.async_refresh_all()
+    await entry.runtime_data.coordinator.async_catch_up()
     await hass.async_block_till_done()
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
+import logging
 from typing import Any
 from unittest.mock import patch
 
@@ -23,7 +25,7 @@ from custom_components.harvia.api.realtime import (
     TelemetryEvent,
 )
 from custom_components.harvia.const import DOMAIN, SCAN_INTERVAL
-from harvia_simulator import HarviaCloud
+from harvia_simulator import HarviaCloud, SimDevice
 
 from .conftest import EMAIL, async_full_refresh
 
@@ -164,7 +166,7 @@ async def test_failed_profile_write_is_not_left_pending(
             {"entity_id": FENIX, "preset_mode": presets[2]},
             blocking=True,
         )
-    assert not init_integration.runtime_data.coordinator.pending_profiles
+    assert not init_integration.runtime_data.coordinator.state.pending_profiles
     assert hass.states.get(FENIX).attributes["preset_mode"] == presets[0]  # type: ignore[union-attr]
 
 
@@ -217,3 +219,89 @@ async def test_user_may_remove_only_gone_devices(
         config_entry_id=init_integration.entry_id, identifiers={(DOMAIN, "elsewhere")}
     )
     assert await async_remove_config_entry_device(hass, init_integration, other)
+
+
+def _online_lines(caplog: pytest.LogCaptureFixture) -> list[tuple[int, str]]:
+    return [
+        (record.levelno, record.getMessage())
+        for record in caplog.records
+        if record.name == "custom_components.harvia"
+        and (
+            "is offline" in record.getMessage() or "back online" in record.getMessage()
+        )
+    ]
+
+
+async def test_device_offline_and_back_logged_once(
+    hass: HomeAssistant,
+    cloud: HarviaCloud,
+    devices: dict[str, SimDevice],
+    init_integration: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """One INFO line when a device goes offline, one when it is back; polls
+    and further pushes repeat nothing."""
+    caplog.set_level(logging.INFO, logger="custom_components.harvia")
+    devices["fenix"].set_connected(False)
+    await async_full_refresh(hass, init_integration)
+    await async_full_refresh(hass, init_integration)
+    assert _online_lines(caplog) == [
+        (logging.INFO, "Home Sauna is offline: the Harvia cloud cannot reach it")
+    ]
+    devices["fenix"].set_connected(True)
+    await async_full_refresh(hass, init_integration)
+    assert _online_lines(caplog)[1:] == [(logging.INFO, "Home Sauna is back online")]
+
+    # A device the cloud cannot read counts as offline too.
+    caplog.clear()
+    cloud.faults.set_route("GET /devices/state", status=404)
+    await async_full_refresh(hass, init_integration)
+    cloud.faults.clear_route("GET /devices/state")
+    await async_full_refresh(hass, init_integration)
+    lines = _online_lines(caplog)
+    assert (
+        logging.INFO,
+        "Home Sauna is offline: the Harvia cloud cannot reach it",
+    ) in lines
+    assert lines[-1][0] == logging.INFO
+    assert sum("back online" in line for _, line in lines) == sum(
+        "is offline" in line for _, line in lines
+    )
+
+
+async def test_change_queued_behind_a_failed_profile_write_goes_next(
+    hass: HomeAssistant, cloud: HarviaCloud, init_integration: MockConfigEntry
+) -> None:
+    """A profile write fails while another change waits behind it: that one is
+    sent at once (not lost, not waiting for a landing that never comes)."""
+    route = "PATCH /devices/profile"
+    presets = hass.states.get(FENIX).attributes["preset_modes"]  # type: ignore[union-attr]
+    sent = cloud.request_counts[route]
+    # Long enough for the second change to be asked for meanwhile.
+    cloud.faults.set_route(route, status=503, latency=1.0, count=1)
+    first = hass.async_create_task(
+        hass.services.async_call(
+            CLIMATE_DOMAIN,
+            "set_preset_mode",
+            {"entity_id": FENIX, "preset_mode": presets[1]},
+            blocking=True,
+        )
+    )
+    while cloud.request_counts[route] == sent:  # noqa: ASYNC110
+        await asyncio.sleep(0)
+    # The first write is under way: this one waits behind it.
+    await hass.services.async_call(
+        CLIMATE_DOMAIN,
+        "set_preset_mode",
+        {"entity_id": FENIX, "preset_mode": presets[2]},
+        blocking=True,
+    )
+    assert cloud.request_counts[route] == sent + 1
+    with pytest.raises(HomeAssistantError):
+        await first
+    for task in list(init_integration._background_tasks):
+        if task.get_name().endswith("queued profile change"):
+            await task
+    assert cloud.request_counts[route] == sent + 2
+    pending = init_integration.runtime_data.coordinator.state.pending_profiles
+    assert [p.profile for p in pending.values()] == [2]

@@ -33,7 +33,7 @@ def _secrets(
     entry: MockConfigEntry, account: Account, devices: dict[str, SimDevice]
 ) -> set[str]:
     """Every private value the diagnostics could leak."""
-    auth = entry.runtime_data.client._auth
+    auth = entry.runtime_data.coordinator.client._auth
     assert auth is not None
     secrets = {EMAIL, PASSWORD, account.username, account.organization_id, *GPS}
     secrets |= {auth.id_token or "", auth._refresh_token or ""}

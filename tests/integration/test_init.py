@@ -12,6 +12,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.harvia.const import DOMAIN, PUSH_SAFETY_INTERVAL, SCAN_INTERVAL
 from harvia_simulator import HarviaCloud, SimDevice
+from harvia_simulator.tokens import TokenError
 
 from .conftest import EMAIL, async_pass_time, async_poll, async_settle_push
 
@@ -126,19 +127,85 @@ async def test_device_registry(
     devices: dict[str, SimDevice],
     device_registry: dr.DeviceRegistry,
 ) -> None:
-    """One device per controller; cabins of a multi-cabin controller via it."""
+    """One device per controller; cabins of a multi-cabin controller via it.
+
+    Models read as a person knows them: no "Fenix (Fenix)" or "sauna (Generic)".
+    """
     fenix = device_registry.async_get_device(identifiers={(DOMAIN, "fenix-dry-0001")})
     assert fenix is not None
     assert fenix.manufacturer == "Harvia"
     assert fenix.name == "Home Sauna"
+    assert (fenix.model, fenix.model_id) == ("Fenix", None)
     assert fenix.serial_number
     assert fenix.sw_version
 
+    models = {
+        device_id: (device.model, device.model_id)
+        for device_id in ("fenix-combi-0002", "sensor-0004")
+        if (
+            device := device_registry.async_get_device(
+                identifiers={(DOMAIN, device_id)}
+            )
+        )
+    }
+    assert models == {
+        "fenix-combi-0002": ("Fenix combi", None),
+        "sensor-0004": ("SaunaSensor", "SAM001W"),
+    }
+
     generic = device_registry.async_get_device(identifiers={(DOMAIN, "generic-0003")})
     assert generic is not None
-    for cabin in ("C1", "C2"):
+    assert (generic.model, generic.model_id) == ("Sauna controller", None)
+    assert generic.name == "Spa controller"
+    for number, cabin in enumerate(("C1", "C2"), start=1):
         cabin_device = device_registry.async_get_device(
             identifiers={(DOMAIN, f"generic-0003_{cabin}")}
         )
         assert cabin_device is not None
         assert cabin_device.via_device_id == generic.id
+        assert cabin_device.model == f"Cabin {number} of Sauna controller"
+
+
+async def test_removal_revokes_the_session(
+    hass: HomeAssistant, cloud: HarviaCloud, init_integration: MockConfigEntry
+) -> None:
+    """Deleting the entry revokes the refresh token Home Assistant held."""
+    auth = init_integration.runtime_data.coordinator.client._auth
+    assert auth is not None
+    id_token = auth._id_token
+    assert id_token is not None
+    cloud.tokens.verify_id_token(id_token)
+    # A reload does not sign out.
+    assert await hass.config_entries.async_reload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    assert cloud.request_counts["POST /auth/revoke"] == 0
+    auth = init_integration.runtime_data.coordinator.client._auth
+    assert auth is not None
+    id_token = auth._id_token
+    assert id_token is not None
+
+    assert await hass.config_entries.async_remove(init_integration.entry_id)
+    await hass.async_block_till_done()
+    assert cloud.request_counts["POST /auth/revoke"] == 1
+    with pytest.raises(TokenError, match="revoked"):
+        cloud.tokens.verify_id_token(id_token)
+
+
+async def test_removal_when_revoke_fails(
+    hass: HomeAssistant, cloud: HarviaCloud, init_integration: MockConfigEntry
+) -> None:
+    """A cloud that cannot revoke now does not hold up the removal."""
+    cloud.faults.set_route("POST /auth/revoke", status=503)
+    assert await hass.config_entries.async_remove(init_integration.entry_id)
+    await hass.async_block_till_done()
+    assert cloud.request_counts["POST /auth/revoke"] == 1
+    assert hass.config_entries.async_get_entry(init_integration.entry_id) is None
+
+
+async def test_removal_of_an_entry_never_loaded(
+    hass: HomeAssistant, cloud: HarviaCloud, config_entry: MockConfigEntry
+) -> None:
+    """Nothing was signed in: nothing to revoke."""
+    assert await hass.config_entries.async_remove(config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert cloud.request_counts["POST /auth/revoke"] == 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from homeassistant.components.number import ATTR_MAX, ATTR_MIN, ATTR_VALUE
 from homeassistant.components.number.const import (
     DOMAIN as NUMBER_DOMAIN,
@@ -282,3 +284,32 @@ async def test_removed_device_unavailable(
     cloud.remove_device("generic-0003")
     await async_refresh(hass, init_integration)
     assert hass.states.get(SPA) is None
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+async def test_not_a_number_refused(
+    hass: HomeAssistant,
+    cloud: HarviaCloud,
+    init_integration: MockConfigEntry,
+    value: float,
+) -> None:
+    """NaN and infinity are refused with a message, and nothing is sent."""
+    sent = cloud.request_counts[GRAPHQL_COMMAND]
+    with pytest.raises(ServiceValidationError) as err:
+        await _set(hass, SPA, value)
+    assert cloud.request_counts[GRAPHQL_COMMAND] == sent
+    if math.isnan(value):  # NaN passes Home Assistant's range check: ours refuses it
+        assert err.value.translation_domain == DOMAIN
+        assert err.value.translation_key == "invalid_number"
+
+
+async def test_not_a_number_refused_by_the_entity(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """The entity itself refuses what cannot be rounded (not only the service)."""
+    entity = hass.data["entity_components"][NUMBER_DOMAIN].get_entity(SPA)
+    assert entity is not None
+    for value in (float("inf"), float("nan")):
+        with pytest.raises(ServiceValidationError) as err:
+            await entity.async_set_native_value(value)
+        assert err.value.translation_key == "invalid_number"

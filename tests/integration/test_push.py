@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+import logging
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -26,6 +27,17 @@ TELEMETRY_READS = ("GET /data/latest-data", "graphql:data:devicesMeasurementsLat
 
 def _reads(cloud: HarviaCloud) -> int:
     return sum(cloud.request_counts[route] for route in STATE_READS + TELEMETRY_READS)
+
+
+def _messages(caplog: pytest.LogCaptureFixture, level: int, text: str) -> list[str]:
+    """The integration's log lines of exactly this level that contain ``text``."""
+    return [
+        record.getMessage()
+        for record in caplog.records
+        if record.levelno == level
+        and record.name.startswith("custom_components.harvia")
+        and text in record.getMessage()
+    ]
 
 
 def _state(hass: HomeAssistant, entity_id: str) -> Any:
@@ -111,7 +123,7 @@ async def test_socket_dropped_reconnects_and_resubscribes(
         timedelta(seconds=30),
         timedelta(seconds=5),
     )
-    realtime = init_integration.runtime_data.realtime
+    realtime = init_integration.runtime_data.coordinator.realtime
     assert realtime is not None
     assert realtime.connected
     assert realtime.stats.reconnects >= 1
@@ -130,7 +142,7 @@ async def test_silent_socket_detected_and_replaced(
     init_integration: MockConfigEntry,
 ) -> None:
     """No keep-alives for connectionTimeoutMs: the socket is dead, replaced."""
-    realtime = init_integration.runtime_data.realtime
+    realtime = init_integration.runtime_data.coordinator.realtime
     assert realtime is not None
     connects = cloud.request_counts["realtime:device:connect"]
     cloud.faults.stop_keepalives()
@@ -153,7 +165,7 @@ async def test_token_expiry_across_long_connection(
 ) -> None:
     """Hours of push: sockets renew ahead of token expiry, nothing is lost."""
     await async_pass_time(hass, freezer, cloud, init_integration, timedelta(hours=3))
-    realtime = init_integration.runtime_data.realtime
+    realtime = init_integration.runtime_data.coordinator.realtime
     assert realtime is not None
     assert realtime.connected
     assert cloud.request_counts["POST /auth/refresh"] >= 2
@@ -169,7 +181,7 @@ async def test_subscriptions_use_device_ids(
     account: Account,
 ) -> None:
     """Every feed is subscribed with receiver = device id, not the user id."""
-    realtime = init_integration.runtime_data.realtime
+    realtime = init_integration.runtime_data.coordinator.realtime
     assert realtime is not None
     assert realtime.device_ids == set(
         devices_ids := {d.device_id for d in devices.values()}
@@ -184,7 +196,9 @@ async def test_push_down_poll_takes_over_then_relaxes(
     init_integration: MockConfigEntry,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    """Push lost: poll at the normal pace (logged once); back: poll relaxes."""
+    """Push lost: poll at the normal pace (logged once, at INFO; a WARNING only
+    once it stays away for 10 minutes); back: poll relaxes."""
+    caplog.set_level(logging.INFO, logger="custom_components.harvia")
     coordinator = init_integration.runtime_data.coordinator
     assert coordinator.update_interval == PUSH_SAFETY_INTERVAL
 
@@ -194,10 +208,19 @@ async def test_push_down_poll_takes_over_then_relaxes(
     await async_settle_push(hass, init_integration)
     assert not coordinator.push_connected
     assert coordinator.update_interval == SCAN_INTERVAL
+    assert _messages(caplog, logging.INFO, "push updates were lost") == [
+        "Harvia push updates were lost; polling every 2 minutes until they are back"
+    ]
     polls = coordinator.polls
-    await async_pass_time(hass, freezer, cloud, init_integration, timedelta(minutes=10))
+    await async_pass_time(hass, freezer, cloud, init_integration, timedelta(minutes=9))
+    assert not _messages(caplog, logging.WARNING, "push updates")
+    await async_pass_time(hass, freezer, cloud, init_integration, timedelta(minutes=1))
     assert coordinator.polls - polls >= 4
     assert caplog.text.count("push updates were lost") == 1
+    assert _messages(caplog, logging.WARNING, "push updates") == [
+        "Harvia push updates have been down for 10 minutes; polling every "
+        "2 minutes until they are back"
+    ]
 
     for api in ("device", "data"):
         cloud.faults.clear_route(f"realtime:{api}:connect")
@@ -244,7 +267,7 @@ async def test_devices_added_and_removed(
     await async_pass_time(hass, freezer, cloud, init_integration, PUSH_SAFETY_INTERVAL)
     assert hass.states.get("climate.cottage") is not None
     assert device_registry.async_get_device(identifiers={(DOMAIN, "cottage-9")})
-    realtime = init_integration.runtime_data.realtime
+    realtime = init_integration.runtime_data.coordinator.realtime
     assert realtime is not None
     assert "cottage-9" in realtime.device_ids
 
@@ -295,7 +318,7 @@ async def test_unload_with_open_sockets(
     hass: HomeAssistant, cloud: HarviaCloud, init_integration: MockConfigEntry
 ) -> None:
     """Unloading closes the sockets and leaves no task behind."""
-    realtime = init_integration.runtime_data.realtime
+    realtime = init_integration.runtime_data.coordinator.realtime
     assert realtime is not None
     assert realtime.running
     assert await hass.config_entries.async_unload(init_integration.entry_id)
@@ -312,11 +335,13 @@ async def test_push_during_poll_not_overwritten(
 ) -> None:
     """A push that lands while a poll is under way wins over what it read."""
     coordinator = init_integration.runtime_data.coordinator
-    # Telemetry reads answer late: the poll reads the Fenix's state (off), then
-    # waits on the next device while the sauna is switched on at the panel.
+    # Telemetry reads answer late: once the poll reads the first state, the
+    # sauna is switched on at the panel while other reads are still under way.
+    # However the concurrent reads interleave, the push must win (the store's
+    # unit tests pin each order: tests/test_state.py).
     cloud.faults.set_route("POST /graphql/data", latency=0.2, count=2)
     reads = cloud.request_counts["GET /devices/state"]
-    poll = hass.async_create_task(coordinator.async_refresh_all())
+    poll = hass.async_create_task(coordinator.async_catch_up())
     while cloud.request_counts["GET /devices/state"] == reads:  # noqa: ASYNC110
         await asyncio.sleep(0)
     devices["fenix"].panel.power(True)
@@ -325,3 +350,23 @@ async def test_push_during_poll_not_overwritten(
     await poll
     await hass.async_block_till_done()
     assert _state(hass, FENIX).state == HVACMode.HEAT
+
+
+async def test_short_push_drop_logged_at_info(
+    freezer: FrozenDateTimeFactory,
+    hass: HomeAssistant,
+    cloud: HarviaCloud,
+    init_integration: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A dropped socket that reconnects at once is news, not a warning."""
+    caplog.set_level(logging.INFO, logger="custom_components.harvia")
+    coordinator = init_integration.runtime_data.coordinator
+    cloud.faults.drop_sockets()
+    await async_pass_time(hass, freezer, cloud, init_integration, timedelta(minutes=30))
+    assert coordinator.push_connected
+    assert _messages(caplog, logging.INFO, "push updates") == [
+        "Harvia push updates were lost; polling every 2 minutes until they are back",
+        "Harvia push updates are back; polling relaxes",
+    ]
+    assert not _messages(caplog, logging.WARNING, "push updates")

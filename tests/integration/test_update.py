@@ -49,15 +49,12 @@ from custom_components.harvia.const import DOMAIN
 from custom_components.harvia.firmware import (
     CATALOGUE_INTERVAL,
     CATALOGUE_RETRY_INTERVAL,
+    INSTALL_TIMEOUT,
     is_newer,
     newest_update,
     parse_version,
 )
-from custom_components.harvia.update import (
-    INSTALL_TIMEOUT,
-    PROGRESS_INTERVAL,
-    HarviaUpdateEntity,
-)
+from custom_components.harvia.update import PROGRESS_INTERVAL, HarviaUpdateEntity
 from harvia_simulator import Account, HarviaCloud, SimDevice
 from harvia_simulator.firmware import OTA_DURATION, find_update
 
@@ -142,7 +139,7 @@ async def init_integration(
 
 async def _stop_push(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     """Stop the realtime push: progress then comes from the poll alone."""
-    realtime = entry.runtime_data.realtime
+    realtime = entry.runtime_data.coordinator.realtime
     assert realtime is not None
     await realtime.close()
     await hass.async_block_till_done()
@@ -329,7 +326,7 @@ async def test_install_timeout(
     assert cloud.request_counts[OTA_STATES] == reads
 
     # Trying again (the stuck update cancelled at the panel) clears the notice.
-    await polled.runtime_data.client.cancel_ota("fenix-dry-0001")
+    await polled.runtime_data.coordinator.client.cancel_ota("fenix-dry-0001")
     await _install(hass)
     assert not ir.async_get(hass).async_get_issue(
         DOMAIN, "update_timeout_fenix-dry-0001"
