@@ -35,7 +35,12 @@ from .coordinator import HarviaCoordinator
 from .entity import HarviaEntity
 from .errors import cloud_action
 from .state import PROFILE_APPLY_TIMEOUT
-from .validation import check_duration, check_remote_start, check_targets
+from .validation import (
+    check_duration,
+    check_remote_start,
+    check_targets,
+    session_minutes,
+)
 
 SERVICE_START_SESSION = "start_session"
 ATTR_TEMPERATURE = "temperature"
@@ -73,16 +78,6 @@ class SessionPlan:
     humidity: float | None = None
     duration: int | None = None
     start: bool = True
-
-
-def session_minutes(status: CabinStatus) -> int | None:
-    """The session length: the running session's, else the active profile's."""
-    if status.is_heating:
-        if status.on_time is not None and status.remaining_time is not None:
-            return status.on_time + status.remaining_time
-        return None
-    profile = status.active_profile_data
-    return profile.duration if profile else None
 
 
 def _refuse(key: str, **placeholders: str) -> ServiceValidationError:

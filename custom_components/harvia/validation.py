@@ -1,8 +1,8 @@
 """The panel's limits, checked before anything is sent to the cloud.
 
-One place for the rules the climate entity and the start_session action share:
-a request that breaks one is refused with a message the user can act on, and
-nothing reaches the sauna.
+One place for the rules the entities and the start_session action share: a
+request that breaks one is refused with a message the user can act on, and
+nothing reaches the sauna. Also the session length they are checked against.
 """
 
 from __future__ import annotations
@@ -84,6 +84,21 @@ def check_targets(
                 "limit": str(STEAM_LIMIT),
             },
         )
+
+
+def session_minutes(status: CabinStatus) -> int | None:
+    """The session length in minutes.
+
+    While a session runs, its own length (minutes on plus minutes left: a
+    change applies to the running session); otherwise the active profile's,
+    which the next session starts with.
+    """
+    if status.is_heating:
+        if status.on_time is not None and status.remaining_time is not None:
+            return status.on_time + status.remaining_time
+        return None
+    profile = status.active_profile_data
+    return profile.duration if profile else None
 
 
 def max_session_minutes(status: CabinStatus) -> int:
