@@ -87,6 +87,12 @@ class KindSpec:
     steam_needs_session: bool = False
 
 
+# fenix / fenix_combi: the commands seen to work on real Fenix panels (others
+# 400 "not supported"). generic: the spec's whole Command enum on two cabins,
+# with the outputs only it has; its steamer runs only with the heater (STEAMER
+# on is refused while no session runs: a Fenix refuses STEAMER altogether, so
+# no real panel is known to accept it then), and RESTART reboots it (offline
+# for RESTART_DURATION, then a full report).
 KINDS: dict[str, KindSpec] = {
     "fenix": KindSpec(
         "fenix", "Fenix", "FENIX", ("C1",),
