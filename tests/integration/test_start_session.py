@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Coroutine
 from datetime import timedelta
+import json
+from pathlib import Path
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -13,6 +15,7 @@ from homeassistant.const import ATTR_ENTITY_ID, ATTR_TEMPERATURE, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.util.yaml import load_yaml_dict
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -20,7 +23,9 @@ from pytest_homeassistant_custom_component.common import (
 )
 import voluptuous as vol
 
+import custom_components.harvia
 from custom_components.harvia.const import DOMAIN
+from custom_components.harvia.services import START_SESSION_SCHEMA
 from harvia_simulator import HarviaCloud, SimDevice
 
 from .conftest import EMAIL, async_refresh, async_settle_push
@@ -453,3 +458,23 @@ async def test_not_a_harvia_entity(
     assert hass.services.has_service(DOMAIN, SERVICE)
     with pytest.raises(vol.Invalid):
         await _start(hass, FENIX, temperature="hot")
+
+
+def test_action_description() -> None:
+    """services.yaml, the schema, the translations and the icon agree."""
+    package = Path(custom_components.harvia.__file__).parent
+    services = load_yaml_dict(str(package / "services.yaml"))
+    fields = set(services[SERVICE]["fields"])
+    assert fields == {str(key) for key in START_SESSION_SCHEMA}
+    assert services[SERVICE]["target"]["entity"] == {
+        "integration": DOMAIN,
+        "domain": "climate",
+    }
+    text = json.loads((package / "translations" / "en.json").read_text())
+    action = text["services"][SERVICE]
+    assert action["name"]
+    assert action["description"]
+    assert set(action["fields"]) == fields
+    assert all(f["name"] and f["description"] for f in action["fields"].values())
+    icons = json.loads((package / "icons.json").read_text())
+    assert icons["services"][SERVICE]["service"].startswith("mdi:")
