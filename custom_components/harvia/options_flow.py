@@ -7,7 +7,8 @@ a controller without a rating gets no power or energy sensors.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Final
+import sys
+from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.config_entries import (
     ConfigEntryState,
@@ -21,7 +22,12 @@ from homeassistant.helpers.selector import (
     SelectSelectorConfig,
     SelectSelectorMode,
 )
-import voluptuous as vol
+
+if TYPE_CHECKING and sys.version_info >= (3, 14):
+    # 2026.11 types its schemas with probatio; at runtime `voluptuous` is its alias.
+    import probatio as vol
+else:
+    import voluptuous as vol
 
 from .api import CommandType
 from .const import DOMAIN

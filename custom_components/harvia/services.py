@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import sys
+from typing import TYPE_CHECKING
+
 from homeassistant.components.climate.const import DOMAIN as CLIMATE_DOMAIN
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import config_validation as cv, service
 from homeassistant.helpers.typing import VolDictType
-import voluptuous as vol
+
+if TYPE_CHECKING and sys.version_info >= (3, 14):
+    # 2026.11 types its schemas with probatio; at runtime `voluptuous` is its alias.
+    import probatio as vol
+else:
+    import voluptuous as vol
 
 from .const import DOMAIN
 from .session import (
