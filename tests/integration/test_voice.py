@@ -100,13 +100,21 @@ async def test_refused_start_is_raised_at_once(
     with patch.object(
         intent.DynamicServiceIntentHandler, "_run_then_background", watched
     ):
-        response = await _say(hass, intent.INTENT_TURN_ON, name="Home Sauna")
-    assert response.response_type is intent.IntentResponseType.ACTION_DONE
+        try:
+            response: intent.IntentResponse | None = await _say(
+                hass, intent.INTENT_TURN_ON, name="Home Sauna"
+            )
+        except intent.IntentHandleError:
+            # 2026.11 reads the action's result: Assist answers with the failure.
+            response = None
     [task] = tasks
     assert task.done()  # refused within the handler's 0.2 s window...
     with pytest.raises(ServiceValidationError) as err:
-        task.result()  # ...but the answer above says done
+        task.result()
     assert err.value.translation_key == "remote_start_not_allowed"
+    if response is not None:
+        # ...but 2026.2 answers "done" without looking at it.
+        assert response.response_type is intent.IntentResponseType.ACTION_DONE
 
     await async_refresh(hass, init_integration)
     assert devices["fenix"].cabin().status == 0
