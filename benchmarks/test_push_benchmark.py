@@ -97,7 +97,7 @@ async def test_simulated_day_request_counts(
     delta.subtract(before)
     cabins = sum(len(device.cabins) for device in devices.values())
     reads = sum(delta[r] for r in READS)
-    realtime = init_integration.runtime_data.realtime
+    realtime = init_integration.runtime_data.coordinator.realtime
     assert realtime is not None
     print(f"\nsimulated day ({elapsed:.1f} s of CPU time), {len(devices)} devices:")
     for route, count in sorted(delta.items()):

@@ -10,7 +10,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .events import DropSockets, MalformedPush, ReleaseStartAcks
+from .events import DropSockets, MalformedPush, ReleaseStartAcks, SilenceFeed
 
 if TYPE_CHECKING:
     from .cloud import HarviaCloud
@@ -54,6 +54,8 @@ class Faults:
         self._no_ack: set[str] = set()
         self._offline: set[str] = set()
         self.keepalives_stopped = False
+        # Network latency (real seconds) of every HTTP request and realtime ack.
+        self.latency = 0.0
         # `start_ack`s to hold back per realtime API (None: every one).
         self._held_acks: dict[str, int | None] = {}
 
@@ -132,6 +134,14 @@ class Faults:
             if fault.remaining <= 0:
                 del self._routes[name]
         return fault
+
+    def set_latency(self, seconds: float) -> None:
+        """Delay every HTTP request (admin API aside) and every realtime
+        `connection_ack` / `start_ack` by `seconds` (0: none). Requests are
+        delayed concurrently, as on a slow network."""
+        if seconds < 0:
+            raise ValueError("latency cannot be negative")
+        self.latency = seconds
 
     # -- accounts ------------------------------------------------------------
 
@@ -228,6 +238,14 @@ class Faults:
             raise ValueError("api must be 'device' or 'data'")
         self._cloud.publish_control(MalformedPush(device_id, api, kind))
 
+    def silence_feed(self, device_id: str, api: str = "data") -> None:
+        """The cloud loses a device's current subscriptions on one API
+        ("data": telemetry; "device": state and OTA): they stay acknowledged
+        and receive nothing. A new `start` (a resubscribe or reconnect) works."""
+        if api not in ("device", "data"):
+            raise ValueError("api must be 'device' or 'data'")
+        self._cloud.publish_control(SilenceFeed(device_id, api))
+
     # -- all -----------------------------------------------------------------
 
     def clear(self) -> None:
@@ -240,6 +258,7 @@ class Faults:
         self._payment.clear()
         self._ota_refused.clear()
         self.keepalives_stopped = False
+        self.latency = 0.0
         for device_id in self._no_ack:
             if device_id in self._cloud.devices:
                 self._cloud.devices[device_id].no_ack = False
@@ -268,6 +287,7 @@ class Faults:
             "noAck": sorted(self._no_ack),
             "offline": sorted(self._offline),
             "keepalivesStopped": self.keepalives_stopped,
+            "latency": self.latency,
             "heldStartAcks": {
                 api: "all" if count is None else count
                 for api, count in sorted(self._held_acks.items())

@@ -43,6 +43,7 @@ from .events import (
     MalformedPush,
     OtaPush,
     ReleaseStartAcks,
+    SilenceFeed,
     StatePush,
     TelemetryPush,
 )
@@ -87,6 +88,10 @@ class _Connection:
     subscriptions: dict[str, _Subscription] = field(default_factory=dict)
     # `start_ack`s held back by the fault (subscription ids).
     held_acks: list[str] = field(default_factory=list)
+    # `start_ack`s on their way (the latency fault): no pushes before them.
+    delayed_acks: set[str] = field(default_factory=set)
+    # Subscriptions the cloud lost (the silence fault): acknowledged, silent.
+    silenced: set[str] = field(default_factory=set)
     queue: asyncio.Queue[str | _Close] = field(default_factory=asyncio.Queue)
 
     def send(self, message: dict[str, Any]) -> None:
@@ -346,7 +351,8 @@ class RealtimeHub:
             return
         conn.acked = True
         timeout = conn.account.connection_timeout_ms
-        conn.send(
+        self._send_late(
+            conn,
             {
                 "type": "connection_ack",
                 "payload": {
@@ -354,8 +360,28 @@ class RealtimeHub:
                     if timeout is not None
                     else self.cloud.connection_timeout_ms
                 },
-            }
+            },
         )
+
+    def _send_late(
+        self, conn: _Connection, message: dict[str, Any], sub_id: str | None = None
+    ) -> None:
+        """Send an acknowledgement after the latency fault's delay (if any);
+        a subscription gets no pushes before its `start_ack`."""
+        latency = self.cloud.faults.latency
+        if latency <= 0:
+            conn.send(message)
+            return
+        if sub_id is not None:
+            conn.delayed_acks.add(sub_id)
+
+        def send() -> None:
+            if sub_id is not None:
+                conn.delayed_acks.discard(sub_id)
+            if conn in self._connections:
+                conn.send(message)
+
+        asyncio.get_running_loop().call_later(latency, send)
 
     async def _start(self, conn: _Connection, message: dict[str, Any]) -> None:
         route = f"realtime:{conn.api}:start"
@@ -426,7 +452,7 @@ class RealtimeHub:
         if self.cloud.faults.take_held_ack(conn.api):
             conn.held_acks.append(sub_id)
             return
-        conn.send({"id": sub_id, "type": "start_ack"})
+        self._send_late(conn, {"id": sub_id, "type": "start_ack"}, sub_id)
 
     def _parse_subscription(
         self, api: str, sub_id: str, data: Any, account: Account
@@ -485,6 +511,7 @@ class RealtimeHub:
             )
             return
         del conn.subscriptions[sub_id]
+        conn.silenced.discard(sub_id)
         conn.send({"id": sub_id, "type": "complete"})
 
     # -- cloud events ------------------------------------------------------------
@@ -509,6 +536,11 @@ class RealtimeHub:
                     conn.queue.put_nowait(_Close(1001, "Connection dropped"))
         elif isinstance(event, MalformedPush):
             self._malformed(event)
+        elif isinstance(event, SilenceFeed):
+            feeds = (DATA_FEED,) if event.api == "data" else (STATE_FEED, OTA_FEED)
+            for feed in feeds:
+                for conn, sub in self._matching(event.api, feed, event.device_id):
+                    conn.silenced.add(sub.sub_id)
         elif isinstance(event, ReleaseStartAcks):
             for conn in self._connections:
                 for sub_id in conn.held_acks:
@@ -532,6 +564,8 @@ class RealtimeHub:
             for sub in conn.subscriptions.values()
             if sub.field == feed
             and sub.sub_id not in conn.held_acks
+            and sub.sub_id not in conn.delayed_acks
+            and sub.sub_id not in conn.silenced
             and sub.receiver == device_id
             and sub.username == device.owner.username
         ]

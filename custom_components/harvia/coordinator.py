@@ -15,7 +15,7 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.dispatcher import async_dispatcher_send
-from homeassistant.helpers.event import async_call_later
+from homeassistant.helpers.event import async_call_later, async_track_time_interval
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
@@ -31,14 +31,17 @@ from .api.realtime import (
 from .commands import HarviaCommands
 from .const import DOMAIN, LOGGER, PUSH_SAFETY_INTERVAL, SCAN_INTERVAL, SIGNAL_OTA_STATE
 from .device_info import controller_device_info, registry_identifiers
-from .poll import Poll
-from .state import AccountData, CabinKey, StateStore, cabin_of
+from .poll import Poll, async_read_telemetry
+from .state import AccountData, CabinKey, StateStore, cabin_of, shadow_of
+from .watchdog import SILENCE_LIMIT, Findings, Watchdog, expects_telemetry
 
 if TYPE_CHECKING:
     from .data import HarviaConfigEntry
 
 # Push that stays away this long is worth a warning (a short drop is not).
 PUSH_LOSS_WARNING: Final = timedelta(minutes=10)
+# While push is healthy, how often the watchdog looks for silent feeds.
+WATCH_INTERVAL: Final = timedelta(minutes=1)
 
 
 def wall_clock() -> float:
@@ -79,6 +82,9 @@ class HarviaCoordinator(DataUpdateCoordinator[AccountData]):
         self.commands = HarviaCommands(self)
         self._push_was_lost = False
         self._push_warning: CALLBACK_TYPE | None = None
+        # Notices silent feeds while push is healthy (see watchdog.py).
+        self.watchdog = Watchdog(hass.loop.time)
+        self._watch: CALLBACK_TYPE | None = None
         self.polls = 0
 
     @property
@@ -122,6 +128,7 @@ class HarviaCoordinator(DataUpdateCoordinator[AccountData]):
             self.state.settle_profiles(result, dt_util.utcnow())
         )
         self.state.note_online(result, poll.unreadable)
+        self.watchdog.forget(result)
         self._async_sync_device_registry(result)
         return result
 
@@ -167,17 +174,19 @@ class HarviaCoordinator(DataUpdateCoordinator[AccountData]):
         if not self.data or (device := self.data.get(event.device_id)) is None:
             return
         if isinstance(event, StateEvent):
+            key = (event.device_id, cabin_of(device.device, event.shadow_name))
+            self.watchdog.state_pushed(key)
             self.async_merge_cabin(
-                (event.device_id, cabin_of(device.device, event.shadow_name)),
+                key,
                 reported=event.reported,
                 connected=event.connected,
                 state_push=True,
             )
         elif isinstance(event, TelemetryEvent):
-            self.async_merge_cabin(
-                (event.device_id, cabin_of(device.device, event.telemetry.sub_id)),
-                telemetry=dict(event.telemetry.raw),
-            )
+            key = (event.device_id, cabin_of(device.device, event.telemetry.sub_id))
+            if self.watchdog.telemetry(key, event.telemetry.raw):
+                LOGGER.info("Telemetry of %s arrives by push again", device.name)
+            self.async_merge_cabin(key, telemetry=dict(event.telemetry.raw))
         elif isinstance(event, OtaEvent):
             async_dispatcher_send(
                 self.hass,
@@ -192,8 +201,12 @@ class HarviaCoordinator(DataUpdateCoordinator[AccountData]):
             return
         self.push_connected = connected
         self._cancel_push_warning()
+        self._cancel_watch()
         if connected:
             self.update_interval = PUSH_SAFETY_INTERVAL
+            self._watch = async_track_time_interval(
+                self.hass, self._async_watch, WATCH_INTERVAL
+            )
             self._catch_up = True
             if self._push_was_lost:
                 LOGGER.info("Harvia push updates are back; polling relaxes")
@@ -216,6 +229,60 @@ class HarviaCoordinator(DataUpdateCoordinator[AccountData]):
                 self.hass, self.async_request_refresh(), f"{DOMAIN} poll"
             )
         self.async_update_listeners()
+
+    # -- watchdog ----------------------------------------------------------------------
+
+    @callback
+    def _async_watch(self, _now: datetime) -> None:
+        """Read what the watchdog finds the feeds did not deliver."""
+        if not self.data:
+            return
+        expected = [d for d, data in self.data.items() if expects_telemetry(data)]
+        findings = self.watchdog.check(expected, self.realtime)
+        for device_id in findings.silenced:
+            LOGGER.info(
+                "No telemetry from %s by push for %s; reading it and subscribing again",
+                self.data[device_id].name,
+                _in_words(timedelta(seconds=SILENCE_LIMIT)),
+            )
+        if findings:
+            self.config_entry.async_create_background_task(
+                self.hass, self._async_read(findings), f"{DOMAIN} watchdog read"
+            )
+
+    async def _async_read(self, findings: Findings) -> None:
+        """Read the telemetry and shadows a check asked for, and merge them."""
+        for device_id in findings.telemetry:
+            if (device := self.data.get(device_id)) is None:
+                continue
+            try:
+                telemetry = await async_read_telemetry(self.client, device.device)
+            except HarviaError as err:
+                LOGGER.debug("Could not read the telemetry of %s: %s", device.name, err)
+                continue
+            for cabin_id, data in telemetry.items():
+                self.async_merge_cabin((device_id, cabin_id), telemetry=data)
+        for key in findings.shadows:
+            if (device := self.data.get(key[0])) is None:
+                continue
+            mark = self.state.mark
+            self.watchdog.shadow_read(key)
+            try:
+                state = await self.client.get_cabin_state(key[0], shadow_of(key[1]))
+            except HarviaError as err:
+                LOGGER.debug("Could not read the state of %s: %s", device.name, err)
+                continue
+            # A state pushed during the read is newer than what was read.
+            if not self.state.state_pushed_after(key, mark):
+                self.async_merge_cabin(
+                    key, reported=dict(state.reported), connected=state.connected
+                )
+
+    @callback
+    def _cancel_watch(self) -> None:
+        if self._watch is not None:
+            self._watch()
+            self._watch = None
 
     @callback
     def _async_warn_push_down(self, _now: datetime) -> None:
@@ -268,6 +335,7 @@ class HarviaCoordinator(DataUpdateCoordinator[AccountData]):
         """Cancel pending confirmation checks and the push warning with the entry."""
         self.commands.async_cancel()
         self._cancel_push_warning()
+        self._cancel_watch()
         await super().async_shutdown()
 
 

@@ -129,3 +129,13 @@ class Poll:
             connected,
             device.has_steamer,
         )
+
+
+async def async_read_telemetry(
+    client: HarviaClient, device: Device
+) -> dict[str, dict[str, Any]]:
+    """One device's latest telemetry, per cabin (a read the watchdog asked for)."""
+    return {
+        cabin_of(device, item.sub_id): dict(item.raw)
+        for item in await client.get_latest_measurements(device.device_id)
+    }

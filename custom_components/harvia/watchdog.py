@@ -1,0 +1,147 @@
+"""Watchdog: notices silent push feeds, so the cloud is read only when needed.
+
+No Home Assistant here. While push is healthy the coordinator asks
+:meth:`Watchdog.check` every minute what to read:
+
+- a device's telemetry feed silent for :data:`SILENCE_LIMIT` (idle devices
+  push about every 15 min) is suspect: read that device's telemetry once and
+  resubscribe the feed; the next suspicion comes no sooner than
+  :data:`SILENCE_LIMIT` later;
+- telemetry saying that an output (heater, light, fan, steamer) changed with
+  no state push to match within :data:`STATE_PUSH_GRACE` means the state feed
+  missed something: read that cabin's shadow once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final, Protocol
+
+from .api.realtime import TELEMETRY_FEED
+from .state import CabinKey, DeviceData
+
+# Idle devices push telemetry about every 15 min: this much silence is suspect.
+SILENCE_LIMIT: Final = 25 * 60.0
+# A state push answers a telemetry change within this (seconds).
+STATE_PUSH_GRACE: Final = 60.0
+# Telemetry flags that a state push follows when they change.
+OUTPUT_FLAGS: Final = ("heatOn", "lightOn", "fanOn", "steamOn")
+# A sauna sensor reports only while its cabin is warmer than this (notes §3).
+SENSOR_SILENT_BELOW: Final = 40.0
+
+
+def expects_telemetry(data: DeviceData) -> bool:
+    """Whether a device's silence would be news.
+
+    An offline device pushes nothing, and a sauna sensor in a cold cabin is
+    silent by design.
+    """
+    if not data.online:
+        return False
+    if not data.device.capabilities.telemetry_only:
+        return True
+    return any(
+        (temp := cabin.status.current_temperature) is not None
+        and temp >= SENSOR_SILENT_BELOW
+        for cabin in data.cabins.values()
+    )
+
+
+class Feeds(Protocol):
+    """What the watchdog needs of the realtime client."""
+
+    def silent_for(self, device_id: str, feed: str) -> float | None:
+        """Seconds a subscribed feed has been silent; None: not subscribed."""
+
+    def resubscribe(self, device_id: str, feed: str) -> bool:
+        """Restart one device's feed."""
+
+
+@dataclass(slots=True)
+class Findings:
+    """What one check found: what to read, and what to log."""
+
+    # Devices whose telemetry is to be read (their feed was resubscribed).
+    telemetry: set[str] = field(default_factory=set)
+    # Cabins whose shadow is to be read.
+    shadows: set[CabinKey] = field(default_factory=set)
+    # Devices whose telemetry feed just went silent (log once).
+    silenced: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        """Whether anything is to be read."""
+        return bool(self.telemetry or self.shadows)
+
+
+class Watchdog:
+    """Tracks per device and cabin what the feeds said, and when."""
+
+    def __init__(self, time_func: Callable[[], float]) -> None:
+        """Count on ``time_func`` (the realtime client's clock)."""
+        self._time = time_func
+        # Devices whose telemetry feed is suspect, and when it was resubscribed.
+        self._suspect: dict[str, float] = {}
+        # Output flags last seen in each cabin's telemetry.
+        self._flags: dict[CabinKey, dict[str, Any]] = {}
+        # When each cabin's telemetry changed an output flag (unanswered).
+        self._changed: dict[CabinKey, float] = {}
+        # When a state push last came for each cabin.
+        self._state_pushed: dict[CabinKey, float] = {}
+
+    @property
+    def silent_devices(self) -> frozenset[str]:
+        """Devices whose telemetry feed is suspect."""
+        return frozenset(self._suspect)
+
+    def telemetry(self, key: CabinKey, data: Mapping[str, Any]) -> bool:
+        """A telemetry push came; True when its device's feed was suspect."""
+        flags = {flag: data[flag] for flag in OUTPUT_FLAGS if flag in data}
+        before = self._flags.setdefault(key, {})
+        if any(before.get(flag, value) != value for flag, value in flags.items()):
+            # Answered by a state push that came just before, or by one to come.
+            pushed = self._state_pushed.get(key)
+            now = self._time()
+            if pushed is None or now - pushed > STATE_PUSH_GRACE:
+                self._changed.setdefault(key, now)
+        before.update(flags)
+        return self._suspect.pop(key[0], None) is not None
+
+    def state_pushed(self, key: CabinKey) -> None:
+        """A state push came for a cabin: it answers a telemetry change."""
+        self._state_pushed[key] = self._time()
+        self._changed.pop(key, None)
+
+    def shadow_read(self, key: CabinKey) -> None:
+        """A cabin's shadow was read: nothing is left to cross-check."""
+        self._changed.pop(key, None)
+
+    def forget(self, keep: Iterable[str]) -> None:
+        """Drop what is known of devices no longer in the account."""
+        devices = set(keep)
+        self._suspect = {d: t for d, t in self._suspect.items() if d in devices}
+        for table in (self._flags, self._changed, self._state_pushed):
+            for key in [key for key in table if key[0] not in devices]:
+                del table[key]
+
+    def check(self, devices: Iterable[str], feeds: Feeds) -> Findings:
+        """What to read now; resubscribes the feeds found silent."""
+        now = self._time()
+        found = Findings()
+        for device_id in devices:
+            silent = feeds.silent_for(device_id, TELEMETRY_FEED.field)
+            if silent is None or silent < SILENCE_LIMIT:
+                continue
+            resubscribed = self._suspect.get(device_id)
+            if resubscribed is not None and now - resubscribed < SILENCE_LIMIT:
+                continue  # the last resubscribe is still being given its chance
+            if resubscribed is None:
+                found.silenced.append(device_id)
+            self._suspect[device_id] = now
+            feeds.resubscribe(device_id, TELEMETRY_FEED.field)
+            found.telemetry.add(device_id)
+        for key, changed in list(self._changed.items()):
+            if now - changed >= STATE_PUSH_GRACE:
+                del self._changed[key]
+                found.shadows.add(key)
+        return found
