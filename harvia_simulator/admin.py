@@ -31,7 +31,7 @@ Routes (all under `/_admin`; bodies are JSON objects):
     POST   /_admin/faults/malformed       {deviceId, kind?, api?}: broken realtime message
     POST   /_admin/faults/ota             {email, enabled?}: refuse OTA operations
     POST   /_admin/faults/latency         {seconds}: delay every request and realtime ack
-    POST   /_admin/faults/silence-feed    {deviceId, api?}: current subscriptions go silent
+    POST   /_admin/faults/silence-feed    {deviceId, api?, enabled?}: feed acknowledged, silent
 """
 
 from __future__ import annotations
@@ -337,7 +337,9 @@ class AdminApi:
         self.cloud.faults.set_latency(float(body["seconds"]))
 
     async def silence_feed(self, _request: web.Request, body: dict[str, Any]) -> None:
-        """The cloud loses a device's current subscriptions of one API."""
+        """Acknowledge a device's subscriptions of one API, deliver nothing."""
         self.cloud.faults.silence_feed(
-            self._str(body, "deviceId"), str(body.get("api") or "data")
+            self._str(body, "deviceId"),
+            str(body.get("api") or "data"),
+            bool(body.get("enabled", True)),
         )

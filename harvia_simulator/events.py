@@ -81,17 +81,4 @@ class ReleaseStartAcks:
     """Fault ended: send the `start_ack`s held back so far."""
 
 
-@dataclass(frozen=True, slots=True)
-class SilenceFeed:
-    """Fault: the cloud loses a device's current subscriptions of one API.
-
-    They stay acknowledged but receive nothing; a new ``start`` works.
-    """
-
-    device_id: str
-    api: str  # "device" | "data"
-
-
-ControlEvent = (
-    KeepAliveTick | DropSockets | MalformedPush | ReleaseStartAcks | SilenceFeed
-)
+ControlEvent = KeepAliveTick | DropSockets | MalformedPush | ReleaseStartAcks

@@ -10,7 +10,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .events import DropSockets, MalformedPush, ReleaseStartAcks, SilenceFeed
+from .events import DropSockets, MalformedPush, ReleaseStartAcks
 
 if TYPE_CHECKING:
     from .cloud import HarviaCloud
@@ -53,6 +53,8 @@ class Faults:
         self._ota_refused: set[str] = set()
         self._no_ack: set[str] = set()
         self._offline: set[str] = set()
+        # (device id, API) whose subscriptions receive nothing.
+        self._silenced: set[tuple[str, str]] = set()
         self.keepalives_stopped = False
         # Network latency (real seconds) of every HTTP request and realtime ack.
         self.latency = 0.0
@@ -238,13 +240,22 @@ class Faults:
             raise ValueError("api must be 'device' or 'data'")
         self._cloud.publish_control(MalformedPush(device_id, api, kind))
 
-    def silence_feed(self, device_id: str, api: str = "data") -> None:
-        """The cloud loses a device's current subscriptions on one API
-        ("data": telemetry; "device": state and OTA): they stay acknowledged
-        and receive nothing. A new `start` (a resubscribe or reconnect) works."""
+    def silence_feed(
+        self, device_id: str, api: str = "data", enabled: bool = True
+    ) -> None:
+        """Acknowledge a device's subscriptions on one API ("data": telemetry;
+        "device": state and OTA) and deliver nothing to them, as with a wrong
+        receiver, until cleared (new subscriptions too)."""
         if api not in ("device", "data"):
             raise ValueError("api must be 'device' or 'data'")
-        self._cloud.publish_control(SilenceFeed(device_id, api))
+        if enabled:
+            self._silenced.add((device_id, api))
+        else:
+            self._silenced.discard((device_id, api))
+
+    def feed_silenced(self, device_id: str, api: str) -> bool:
+        """Is this device's feed on this API silenced?"""
+        return (device_id, api) in self._silenced
 
     # -- all -----------------------------------------------------------------
 
@@ -259,6 +270,7 @@ class Faults:
         self._ota_refused.clear()
         self.keepalives_stopped = False
         self.latency = 0.0
+        self._silenced.clear()
         for device_id in self._no_ack:
             if device_id in self._cloud.devices:
                 self._cloud.devices[device_id].no_ack = False
@@ -288,6 +300,10 @@ class Faults:
             "offline": sorted(self._offline),
             "keepalivesStopped": self.keepalives_stopped,
             "latency": self.latency,
+            "silencedFeeds": [
+                {"deviceId": device_id, "api": api}
+                for device_id, api in sorted(self._silenced)
+            ],
             "heldStartAcks": {
                 api: "all" if count is None else count
                 for api, count in sorted(self._held_acks.items())

@@ -43,7 +43,6 @@ from .events import (
     MalformedPush,
     OtaPush,
     ReleaseStartAcks,
-    SilenceFeed,
     StatePush,
     TelemetryPush,
 )
@@ -90,8 +89,6 @@ class _Connection:
     held_acks: list[str] = field(default_factory=list)
     # `start_ack`s on their way (the latency fault): no pushes before them.
     delayed_acks: set[str] = field(default_factory=set)
-    # Subscriptions the cloud lost (the silence fault): acknowledged, silent.
-    silenced: set[str] = field(default_factory=set)
     queue: asyncio.Queue[str | _Close] = field(default_factory=asyncio.Queue)
 
     def send(self, message: dict[str, Any]) -> None:
@@ -511,7 +508,6 @@ class RealtimeHub:
             )
             return
         del conn.subscriptions[sub_id]
-        conn.silenced.discard(sub_id)
         conn.send({"id": sub_id, "type": "complete"})
 
     # -- cloud events ------------------------------------------------------------
@@ -536,11 +532,6 @@ class RealtimeHub:
                     conn.queue.put_nowait(_Close(1001, "Connection dropped"))
         elif isinstance(event, MalformedPush):
             self._malformed(event)
-        elif isinstance(event, SilenceFeed):
-            feeds = (DATA_FEED,) if event.api == "data" else (STATE_FEED, OTA_FEED)
-            for feed in feeds:
-                for conn, sub in self._matching(event.api, feed, event.device_id):
-                    conn.silenced.add(sub.sub_id)
         elif isinstance(event, ReleaseStartAcks):
             for conn in self._connections:
                 for sub_id in conn.held_acks:
@@ -555,7 +546,7 @@ class RealtimeHub:
         device id (other receivers are acknowledged and stay silent, as in
         reality) and the subscriber must own the device."""
         device = self.cloud.devices.get(device_id)
-        if device is None:
+        if device is None or self.cloud.faults.feed_silenced(device_id, api):
             return []
         return [
             (conn, sub)
@@ -565,7 +556,6 @@ class RealtimeHub:
             if sub.field == feed
             and sub.sub_id not in conn.held_acks
             and sub.sub_id not in conn.delayed_acks
-            and sub.sub_id not in conn.silenced
             and sub.receiver == device_id
             and sub.username == device.owner.username
         ]

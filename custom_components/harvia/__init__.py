@@ -58,6 +58,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: HarviaConfigEntry) -> bo
 
     coordinator = HarviaCoordinator(hass, entry, client)
     await coordinator.async_config_entry_first_refresh()
+    # Subscribe at once: with many saunas the subscriptions take as long as
+    # the platforms' setup, and pushes meanwhile merge into the data.
+    entry.async_create_background_task(
+        hass, coordinator.async_listen(), f"{DOMAIN} realtime push"
+    )
     # Never raises: a catalogue the cloud refuses or cannot send now only
     # leaves the firmware entities without an offer.
     firmware = HarviaOtaCoordinator(hass, entry, coordinator)
@@ -72,9 +77,6 @@ async def async_setup_entry(hass: HomeAssistant, entry: HarviaConfigEntry) -> bo
     realtime = coordinator.realtime
     entry.async_on_unload(
         coordinator.async_add_listener(lambda: realtime.set_devices(coordinator.data))
-    )
-    entry.async_create_background_task(
-        hass, coordinator.async_listen(), f"{DOMAIN} realtime push"
     )
     return True
 

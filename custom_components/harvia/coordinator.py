@@ -204,6 +204,8 @@ class HarviaCoordinator(DataUpdateCoordinator[AccountData]):
         self._cancel_watch()
         if connected:
             self.update_interval = PUSH_SAFETY_INTERVAL
+            # The catch-up read below reads what the feeds did not deliver.
+            self.watchdog.restart()
             self._watch = async_track_time_interval(
                 self.hass, self._async_watch, WATCH_INTERVAL
             )
@@ -246,7 +248,7 @@ class HarviaCoordinator(DataUpdateCoordinator[AccountData]):
                 _in_words(timedelta(seconds=SILENCE_LIMIT)),
             )
         if findings:
-            self.config_entry.async_create_background_task(
+            self.config_entry.async_create_task(
                 self.hass, self._async_read(findings), f"{DOMAIN} watchdog read"
             )
 
@@ -263,20 +265,24 @@ class HarviaCoordinator(DataUpdateCoordinator[AccountData]):
             for cabin_id, data in telemetry.items():
                 self.async_merge_cabin((device_id, cabin_id), telemetry=data)
         for key in findings.shadows:
-            if (device := self.data.get(key[0])) is None:
-                continue
-            mark = self.state.mark
-            self.watchdog.shadow_read(key)
-            try:
-                state = await self.client.get_cabin_state(key[0], shadow_of(key[1]))
-            except HarviaError as err:
-                LOGGER.debug("Could not read the state of %s: %s", device.name, err)
-                continue
-            # A state pushed during the read is newer than what was read.
-            if not self.state.state_pushed_after(key, mark):
-                self.async_merge_cabin(
-                    key, reported=dict(state.reported), connected=state.connected
-                )
+            await self.async_read_shadow(key)
+
+    async def async_read_shadow(self, key: CabinKey) -> None:
+        """Read one cabin's state (what its state feed may have missed)."""
+        if not self.data or (device := self.data.get(key[0])) is None:
+            return
+        mark = self.state.mark
+        self.watchdog.shadow_read(key)
+        try:
+            state = await self.client.get_cabin_state(key[0], shadow_of(key[1]))
+        except HarviaError as err:
+            LOGGER.debug("Could not read the state of %s: %s", device.name, err)
+            return
+        # A state pushed during the read is newer than what was read.
+        if not self.state.state_pushed_after(key, mark):
+            self.async_merge_cabin(
+                key, reported=dict(state.reported), connected=state.connected
+            )
 
     @callback
     def _cancel_watch(self) -> None:

@@ -51,8 +51,11 @@ def expects_telemetry(data: DeviceData) -> bool:
 class Feeds(Protocol):
     """What the watchdog needs of the realtime client."""
 
-    def silent_for(self, device_id: str, feed: str) -> float | None:
-        """Seconds a subscribed feed has been silent; None: not subscribed."""
+    def is_subscribed(self, device_id: str, feed: str) -> bool:
+        """Whether pushes of the feed can arrive now."""
+
+    def last_message_at(self, device_id: str, feed: str) -> float | None:
+        """When the feed's last message came (None: none yet)."""
 
     def resubscribe(self, device_id: str, feed: str) -> bool:
         """Restart one device's feed."""
@@ -80,8 +83,13 @@ class Watchdog:
     def __init__(self, time_func: Callable[[], float]) -> None:
         """Count on ``time_func`` (the realtime client's clock)."""
         self._time = time_func
-        # Devices whose telemetry feed is suspect, and when it was resubscribed.
-        self._suspect: dict[str, float] = {}
+        # Per device: since when its telemetry is counted as news (the feed
+        # watched, or resubscribed). The socket's planned renewals, every
+        # 30 min, do not restart the count: a silence lasting across them is
+        # still noticed within SILENCE_LIMIT of the last push.
+        self._since: dict[str, float] = {}
+        # Devices whose telemetry feed is suspect (said once).
+        self._suspect: set[str] = set()
         # Output flags last seen in each cabin's telemetry.
         self._flags: dict[CabinKey, dict[str, Any]] = {}
         # When each cabin's telemetry changed an output flag (unanswered).
@@ -105,7 +113,10 @@ class Watchdog:
             if pushed is None or now - pushed > STATE_PUSH_GRACE:
                 self._changed.setdefault(key, now)
         before.update(flags)
-        return self._suspect.pop(key[0], None) is not None
+        if key[0] in self._suspect:
+            self._suspect.discard(key[0])
+            return True
+        return False
 
     def state_pushed(self, key: CabinKey) -> None:
         """A state push came for a cabin: it answers a telemetry change."""
@@ -116,10 +127,15 @@ class Watchdog:
         """A cabin's shadow was read: nothing is left to cross-check."""
         self._changed.pop(key, None)
 
+    def restart(self) -> None:
+        """Push (re)connected and everything was read: count silence anew."""
+        self._since.clear()
+
     def forget(self, keep: Iterable[str]) -> None:
         """Drop what is known of devices no longer in the account."""
         devices = set(keep)
-        self._suspect = {d: t for d, t in self._suspect.items() if d in devices}
+        self._suspect &= devices
+        self._since = {d: t for d, t in self._since.items() if d in devices}
         for table in (self._flags, self._changed, self._state_pushed):
             for key in [key for key in table if key[0] not in devices]:
                 del table[key]
@@ -128,17 +144,21 @@ class Watchdog:
         """What to read now; resubscribes the feeds found silent."""
         now = self._time()
         found = Findings()
+        feed = TELEMETRY_FEED.field
         for device_id in devices:
-            silent = feeds.silent_for(device_id, TELEMETRY_FEED.field)
-            if silent is None or silent < SILENCE_LIMIT:
+            if not feeds.is_subscribed(device_id, feed):
+                self._since.pop(device_id, None)
                 continue
-            resubscribed = self._suspect.get(device_id)
-            if resubscribed is not None and now - resubscribed < SILENCE_LIMIT:
-                continue  # the last resubscribe is still being given its chance
-            if resubscribed is None:
+            since = self._since.setdefault(device_id, now)
+            last = feeds.last_message_at(device_id, feed)
+            if now - max(since, last if last is not None else since) < SILENCE_LIMIT:
+                continue
+            if device_id not in self._suspect:
+                self._suspect.add(device_id)
                 found.silenced.append(device_id)
-            self._suspect[device_id] = now
-            feeds.resubscribe(device_id, TELEMETRY_FEED.field)
+            # The next suspicion comes SILENCE_LIMIT after this resubscribe.
+            self._since[device_id] = now
+            feeds.resubscribe(device_id, feed)
             found.telemetry.add(device_id)
         for key, changed in list(self._changed.items()):
             if now - changed >= STATE_PUSH_GRACE:
