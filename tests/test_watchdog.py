@@ -76,8 +76,8 @@ def test_silent_feed_read_once_and_resubscribed() -> None:
     assert found.silenced == []  # logged once, not at every attempt
     assert feeds.resubscribed == [SAUNA, SAUNA]
     # It speaks again: said once.
-    assert watchdog.telemetry((SAUNA, "C1"), {"temp": 21})
-    assert not watchdog.telemetry((SAUNA, "C1"), {"temp": 21})
+    assert watchdog.telemetry((SAUNA, "C1"), {"temp": 21}, {})
+    assert not watchdog.telemetry((SAUNA, "C1"), {"temp": 21}, {})
     assert watchdog.silent_devices == frozenset()
 
 
@@ -108,9 +108,11 @@ def test_output_change_without_state_push_reads_the_shadow() -> None:
     feeds = FakeFeeds(clock, {SAUNA: clock.now})
     watchdog = Watchdog(clock)
     key = (SAUNA, "C1")
-    watchdog.telemetry(key, {"heatOn": 0, "lightOn": 0})
-    clock.now += 600
-    watchdog.telemetry(key, {"heatOn": 0, "lightOn": 1, "temp": 30})
+    # Unknown before: no change.
+    watchdog.telemetry(key, {"heatOn": 0, "lightOn": 1}, {"temp": 20})
+    clock.now += STATE_PUSH_GRACE
+    assert not watchdog.check([SAUNA], feeds)
+    watchdog.telemetry(key, {"heatOn": 0, "lightOn": 1, "temp": 30}, {"lightOn": 0})
     clock.now += STATE_PUSH_GRACE - 1
     assert not watchdog.check([SAUNA], feeds)
     clock.now += 1
@@ -118,7 +120,7 @@ def test_output_change_without_state_push_reads_the_shadow() -> None:
     clock.now += 60
     assert not watchdog.check([SAUNA], feeds)  # once
     # The same flags again are no change.
-    watchdog.telemetry(key, {"lightOn": 1})
+    watchdog.telemetry(key, {"lightOn": 1}, {"lightOn": 1})
     clock.now += STATE_PUSH_GRACE
     assert not watchdog.check([SAUNA], feeds)
 
@@ -129,21 +131,20 @@ def test_output_change_answered_by_state_push() -> None:
     feeds = FakeFeeds(clock, {SAUNA: clock.now})
     watchdog = Watchdog(clock)
     key = (SAUNA, "C1")
-    watchdog.telemetry(key, {"heatOn": 0})
     watchdog.state_pushed(key)
     clock.now += 5
-    watchdog.telemetry(key, {"heatOn": 1})  # the push came first
+    watchdog.telemetry(key, {"heatOn": 1}, {"heatOn": 0})  # the push came first
     clock.now += STATE_PUSH_GRACE
     assert not watchdog.check([SAUNA], feeds)
     clock.now += 600
-    watchdog.telemetry(key, {"heatOn": 0})
+    watchdog.telemetry(key, {"heatOn": 0}, {"heatOn": 1})
     clock.now += 10
     watchdog.state_pushed(key)  # the push follows
     clock.now += STATE_PUSH_GRACE
     assert not watchdog.check([SAUNA], feeds)
     # A read of the shadow meanwhile answers it too.
     clock.now += 600
-    watchdog.telemetry(key, {"heatOn": 1})
+    watchdog.telemetry(key, {"heatOn": 1}, {"heatOn": 0})
     watchdog.shadow_read(key)
     clock.now += STATE_PUSH_GRACE
     assert not watchdog.check([SAUNA], feeds)
@@ -155,8 +156,7 @@ def test_forget_devices_gone() -> None:
     feeds = FakeFeeds(clock)
     watchdog = Watchdog(clock)
     watchdog.check([SAUNA], feeds)
-    watchdog.telemetry((SAUNA, "C1"), {"heatOn": 0})
-    watchdog.telemetry((SAUNA, "C1"), {"heatOn": 1})
+    watchdog.telemetry((SAUNA, "C1"), {"heatOn": 1}, {"heatOn": 0})
     clock.now += SILENCE_LIMIT
     watchdog.check([SAUNA], feeds)
     assert watchdog.silent_devices == {SAUNA}

@@ -184,7 +184,9 @@ class HarviaCoordinator(DataUpdateCoordinator[AccountData]):
             )
         elif isinstance(event, TelemetryEvent):
             key = (event.device_id, cabin_of(device.device, event.telemetry.sub_id))
-            if self.watchdog.telemetry(key, event.telemetry.raw):
+            cabin = device.cabins.get(key[1])
+            known = cabin.telemetry if cabin is not None else {}
+            if self.watchdog.telemetry(key, event.telemetry.raw, known):
                 LOGGER.info("Telemetry of %s arrives by push again", device.name)
             self.async_merge_cabin(key, telemetry=dict(event.telemetry.raw))
         elif isinstance(event, OtaEvent):

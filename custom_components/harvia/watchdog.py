@@ -90,8 +90,6 @@ class Watchdog:
         self._since: dict[str, float] = {}
         # Devices whose telemetry feed is suspect (said once).
         self._suspect: set[str] = set()
-        # Output flags last seen in each cabin's telemetry.
-        self._flags: dict[CabinKey, dict[str, Any]] = {}
         # When each cabin's telemetry changed an output flag (unanswered).
         self._changed: dict[CabinKey, float] = {}
         # When a state push last came for each cabin.
@@ -102,17 +100,20 @@ class Watchdog:
         """Devices whose telemetry feed is suspect."""
         return frozenset(self._suspect)
 
-    def telemetry(self, key: CabinKey, data: Mapping[str, Any]) -> bool:
-        """A telemetry push came; True when its device's feed was suspect."""
-        flags = {flag: data[flag] for flag in OUTPUT_FLAGS if flag in data}
-        before = self._flags.setdefault(key, {})
-        if any(before.get(flag, value) != value for flag, value in flags.items()):
+    def telemetry(
+        self, key: CabinKey, data: Mapping[str, Any], known: Mapping[str, Any]
+    ) -> bool:
+        """A telemetry push came (``known``: the cabin's telemetry before it);
+        True when its device's feed was suspect."""
+        if any(
+            flag in data and flag in known and data[flag] != known[flag]
+            for flag in OUTPUT_FLAGS
+        ):
             # Answered by a state push that came just before, or by one to come.
             pushed = self._state_pushed.get(key)
             now = self._time()
             if pushed is None or now - pushed > STATE_PUSH_GRACE:
                 self._changed.setdefault(key, now)
-        before.update(flags)
         if key[0] in self._suspect:
             self._suspect.discard(key[0])
             return True
@@ -136,7 +137,7 @@ class Watchdog:
         devices = set(keep)
         self._suspect &= devices
         self._since = {d: t for d, t in self._since.items() if d in devices}
-        for table in (self._flags, self._changed, self._state_pushed):
+        for table in (self._changed, self._state_pushed):
             for key in [key for key in table if key[0] not in devices]:
                 del table[key]
 
