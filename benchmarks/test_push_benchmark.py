@@ -224,12 +224,12 @@ async def _async_setup_subscribed(
     """Set up and wait (real time) until every feed is acknowledged."""
     assert await hass.config_entries.async_setup(entry.entry_id)
     realtime = entry.runtime_data.coordinator.realtime
-    while not (
+    # The client's counters fire no event: look at them often.
+    while not (  # noqa: ASYNC110
         realtime.connected
         and realtime.stats.active_subscriptions == FEEDS_PER_DEVICE * count
     ):
-        # The client's counters fire no event: look at them often.
-        await asyncio.sleep(0.005)  # noqa: ASYNC110
+        await asyncio.sleep(0.005)
 
 
 @pytest.mark.parametrize("scale_devices", SIZES, indirect=True)

@@ -103,6 +103,8 @@ class AdminApi:
             ("POST", "/_admin/faults/keepalives", post(self.keepalives)),
             ("POST", "/_admin/faults/malformed", post(self.malformed)),
             ("POST", "/_admin/faults/ota", post(self.refuse_ota)),
+            ("POST", "/_admin/faults/not-handled", post(self.not_handled)),
+            ("POST", "/_admin/faults/undefined-field", post(self.undefined_field)),
             ("POST", "/_admin/faults/latency", post(self.latency)),
             ("POST", "/_admin/faults/silence-feed", post(self.silence_feed)),
         ]
@@ -324,6 +326,23 @@ class AdminApi:
             self._str(body, "deviceId"),
             str(body.get("kind") or "field_not_json"),
             str(body.get("api") or "device"),
+        )
+
+    async def not_handled(self, _request: web.Request, body: dict[str, Any]) -> None:
+        """GraphQL commands to a device answer `response: false` (reason `None`: off)."""
+        reason = body.get("reason", "Device unavailable")
+        self.cloud.faults.not_handled(
+            self._str(body, "deviceId"), reason if isinstance(reason, str) else None
+        )
+
+    async def undefined_field(
+        self, _request: web.Request, body: dict[str, Any]
+    ) -> None:
+        """Refuse a GraphQL field as undefined in the API's schema (or stop)."""
+        self.cloud.faults.undefine_field(
+            self._str(body, "api"),
+            self._str(body, "field"),
+            bool(body.get("undefined", True)),
         )
 
     async def refuse_ota(self, _request: web.Request, body: dict[str, Any]) -> None:

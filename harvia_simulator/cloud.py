@@ -42,6 +42,13 @@ _LOGGER = logging.getLogger(__name__)
 # exact at any step, so idle stretches go faster); discrete events land exactly.
 MAX_STEP = 5.0
 IDLE_STEP = 60.0
+# A panel applies a remote profile change 10-15 s after the write, and shows
+# a new target seconds to ~35 s after it (notes §5), on the virtual clock.
+PROFILE_LAG = (10.0, 15.0)
+TARGET_LAG = (2.0, 35.0)
+# The cloud refuses a command that follows the device's previous one within
+# this many seconds with a 504 (notes §5: rapid bursts).
+COMMAND_INTERVAL = 1.0
 _NAMESPACE = uuid.UUID("5b0e4c0a-6f43-4a52-9a57-1f2f4c0d8a11")
 MISSING: Any = object()
 
@@ -58,7 +65,9 @@ class HarviaCloud:
         *,
         seed: int = 0,
         ack_timeout: float = 0.2,
-        profile_delay: float = 12.0,
+        profile_delay: float | None = None,
+        target_delay: float | None = None,
+        command_interval: float = COMMAND_INTERVAL,
         keepalive_interval: float = 60.0,
         connection_timeout_ms: int = 300_000,
     ) -> None:
@@ -68,8 +77,12 @@ class HarviaCloud:
         self.tokens = TokenAuthority(self.now, token_lifetime)
         # Real seconds a command waits for an acknowledgement that never comes.
         self.ack_timeout = ack_timeout
-        # Virtual seconds before a remote profile change reaches the panel.
+        # Virtual seconds before a remote profile change / target reaches the
+        # panel; None: drawn from PROFILE_LAG / TARGET_LAG for each write.
         self.profile_delay = profile_delay
+        self.target_delay = target_delay
+        # Burst rule (0 turns it off).
+        self.command_interval = command_interval
         self.connection_timeout_ms = connection_timeout_ms
         self.device_page_size = 20
         self.ota_page_size = 10
@@ -86,6 +99,18 @@ class HarviaCloud:
     def now(self) -> float:
         """Virtual epoch seconds."""
         return self.clock.now()
+
+    def profile_lag(self) -> float:
+        """Delay of the next remote profile change (virtual seconds)."""
+        if self.profile_delay is not None:
+            return self.profile_delay
+        return self.rng.uniform(*PROFILE_LAG)
+
+    def target_lag(self) -> float:
+        """Delay of the next remote target write (virtual seconds)."""
+        if self.target_delay is not None:
+            return self.target_delay
+        return self.rng.uniform(*TARGET_LAG)
 
     @property
     def token_lifetime(self) -> float:
@@ -210,6 +235,7 @@ class HarviaCloud:
         firmware: str | None = None,
         hw_version: str | None = None,
         active_profile_as_string: bool = False,
+        reports_remote_allowed: bool = True,
     ) -> SimDevice:
         """Add a device of `kind` (fenix, fenix_combi, generic, sauna_sensor)."""
         if kind not in KINDS:
@@ -227,6 +253,7 @@ class HarviaCloud:
             firmware=firmware,
             hw_version=hw_version,
             active_profile_as_string=active_profile_as_string,
+            reports_remote_allowed=reports_remote_allowed,
         )
         self.devices[device_id] = device
         account.device_ids.append(device_id)
@@ -442,6 +469,7 @@ class HarviaCloud:
                 raw, numbers_ok=True, device_type=device.device_type, what="params.on"
             )
         cabin = self.resolve_cabin(device, cabin_id, cabin_name)
+        self._check_burst(device)
         if not device.connected or device.no_ack:
             await asyncio.sleep(self.ack_timeout)
             raise SimError(
@@ -452,6 +480,23 @@ class HarviaCloud:
                 failureReason="Device unavailable",
             )
         device.apply_command(cabin, command, on, params)
+
+    def _check_burst(self, device: SimDevice) -> None:
+        """504 for a command within `command_interval` of the device's last."""
+        now = self.now()
+        previous, device.last_command_at = device.last_command_at, now
+        if (
+            self.command_interval > 0
+            and previous is not None
+            and now - previous < self.command_interval - EPSILON
+        ):
+            raise SimError(
+                504,
+                "GatewayTimeout",
+                "Device unavailable",
+                handled=False,
+                failureReason="Device unavailable",
+            )
 
     def set_target(
         self,
@@ -474,7 +519,7 @@ class HarviaCloud:
         if temperature is None and humidity is None:
             raise bad_request("Supply temperature and/or humidity")
         cabin = self.resolve_cabin(device, cabin_id, cabin_name)
-        return device, cabin, device.set_target(cabin, temperature, humidity)
+        return device, cabin, device.request_target(cabin, temperature, humidity)
 
     def set_profile(
         self,

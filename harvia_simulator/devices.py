@@ -116,8 +116,15 @@ KINDS: dict[str, KindSpec] = {
 class DeviceHost(Protocol):
     """What a device needs from the cloud that holds it."""
 
-    profile_delay: float
     rng: random.Random
+
+    def profile_lag(self) -> float:
+        """Virtual seconds before a remote profile change reaches the panel."""
+        ...
+
+    def target_lag(self) -> float:
+        """Virtual seconds before a remote target write reaches the panel."""
+        ...
 
     def now(self) -> float:
         """Virtual epoch seconds."""
@@ -231,6 +238,10 @@ class Cabin:
     last_session_id: str | None = None
     schedule: Schedule | None = None
     pending_profile: tuple[int, float] | None = None
+    # Remote target writes on their way to the panel: (due, temp, hum).
+    pending_targets: list[tuple[float, float | None, float | None]] = field(
+        default_factory=list
+    )
     temp: float = AMBIENT_TEMP
     hum: float = AMBIENT_HUM
     total_sessions: int = 0
@@ -379,6 +390,7 @@ class SimDevice:
         firmware: str | None = None,
         hw_version: str | None = None,
         active_profile_as_string: bool = False,
+        reports_remote_allowed: bool = True,
     ) -> None:
         if kind not in KINDS:
             raise ValueError(f"unknown device kind {kind!r}; one of {sorted(KINDS)}")
@@ -392,6 +404,10 @@ class SimDevice:
         self.initial_firmware = self.firmware
         self.hw_version = hw_version or self.spec.hw_version
         self.active_profile_as_string = active_profile_as_string
+        # Panels whose firmware does not report `remoteAllowed` at all.
+        self.reports_remote_allowed = reports_remote_allowed
+        # When the last remote command reached the cloud (burst rule).
+        self.last_command_at: float | None = None
         rng = host.rng
         now = host.now()
         self.created_at = now
@@ -544,17 +560,26 @@ class SimDevice:
             "fan": {"on": int(cabin.fan)},
             "steamer": {"on": int(cabin.steaming), "state": 0},
             "settings": cabin.settings.reported(),
-            "remoteAllowed": int(self.remote_allowed),
             "timer": {
                 "startTime": iso(schedule.start_at) if schedule else None,
                 "readyTime": iso(schedule.ready_at) if schedule else None,
             },
             "signalStrength": self.signal_strength,
         }
+        if self.reports_remote_allowed:
+            reported["remoteAllowed"] = int(self.remote_allowed)
         for key, on in cabin.extras.items():
             reported[key] = {"on": int(on)}
         reported.update(self._device_info())
         return reported
+
+    def forget_reports(self) -> None:
+        """The cloud holds nothing from this device yet: empty shadows, no
+        telemetry (until the device next reports a change)."""
+        for shadow in self.shadows.values():
+            shadow.reported = {}
+            shadow.key_timestamps.clear()
+        self.latest_telemetry.clear()
 
     def _publish(self, *, force_info: bool = False) -> None:
         """Push what changed since the last report (nothing while offline)."""
@@ -784,10 +809,10 @@ class SimDevice:
             {"LIGHTS": cabin.light, "FAN": cabin.fan, "STEAMER": cabin.steamer}[command]
         )
 
-    def set_target(
+    def _check_target(
         self, cabin: Cabin, temperature: float | None, humidity: float | None
     ) -> dict[str, Any]:
-        """Write targets into the active profile (and the live session)."""
+        """400 unless the panel takes these targets; the rounded values."""
         if self.spec.sensor_only:
             raise bad_request(
                 f"Targets are not supported for device type '{self.device_type}'"
@@ -798,19 +823,56 @@ class SimDevice:
                 raise bad_request(
                     f"temperature must be between 40 and {cabin.settings.max_temp}"
                 )
-            cabin.profile.target_temp = round(temperature)
-            if cabin.session is not None:
-                cabin.session.target_temp = float(round(temperature))
             updated["temperature"] = round(temperature)
         if humidity is not None:
             if not 0 <= humidity <= 100:
                 raise bad_request("humidity must be between 0 and 100")
+            updated["humidity"] = round(humidity)
+        return updated
+
+    def set_target(
+        self, cabin: Cabin, temperature: float | None, humidity: float | None
+    ) -> dict[str, Any]:
+        """Write targets into the active profile (and the live session) now."""
+        updated = self._check_target(cabin, temperature, humidity)
+        self._apply_target(cabin, updated.get("temperature"), updated.get("humidity"))
+        return updated
+
+    def request_target(
+        self, cabin: Cabin, temperature: float | None, humidity: float | None
+    ) -> dict[str, Any]:
+        """A remote target write: accepted now, reported when the panel takes
+        it (after `target_delay`, and never before a pending profile change)."""
+        updated = self._check_target(cabin, temperature, humidity)
+        now = self._host.now()
+        due = now + self._host.target_lag()
+        if due <= now and cabin.pending_profile is None and not cabin.pending_targets:
+            # No lag configured and nothing ahead of it: the panel takes it now.
+            self._apply_target(
+                cabin, updated.get("temperature"), updated.get("humidity")
+            )
+            return updated
+        if cabin.pending_profile is not None:
+            due = max(due, cabin.pending_profile[1] + EPSILON)
+        if cabin.pending_targets:
+            due = max(due, cabin.pending_targets[-1][0])
+        cabin.pending_targets.append(
+            (due, updated.get("temperature"), updated.get("humidity"))
+        )
+        return updated
+
+    def _apply_target(
+        self, cabin: Cabin, temperature: float | None, humidity: float | None
+    ) -> None:
+        if temperature is not None:
+            cabin.profile.target_temp = round(temperature)
+            if cabin.session is not None:
+                cabin.session.target_temp = float(round(temperature))
+        if humidity is not None:
             cabin.profile.target_hum = round(humidity)
             if cabin.session is not None:
                 cabin.session.target_hum = float(round(humidity))
-            updated["humidity"] = round(humidity)
         self._changed()
-        return updated
 
     def find_profile(self, cabin: Cabin, profile: str | int) -> int:
         """Profile index from an index ("2" or 2) or a preset name."""
@@ -819,8 +881,9 @@ class SimDevice:
         elif isinstance(profile, str) and profile.strip().isdigit():
             index = int(profile)
         elif isinstance(profile, str):
+            # A name exactly as stored in the shadow.
             for index, preset in enumerate(cabin.profiles):
-                if preset.name.lower() == profile.strip().lower():
+                if preset.name == profile:
                     return index
             raise bad_request(f"Unknown profile '{profile}'")
         else:
@@ -837,7 +900,10 @@ class SimDevice:
                 f"Profiles are not supported for device type '{self.device_type}'"
             )
         if cabin.pending_profile is None:
-            cabin.pending_profile = (index, self._host.now() + self._host.profile_delay)
+            cabin.pending_profile = (
+                index,
+                self._host.now() + self._host.profile_lag(),
+            )
 
     def update_desired(self, shadow: Shadow, state: dict[str, Any]) -> None:
         """Desired-shadow write: stored, never applied by the panel (notes §5)."""
@@ -948,6 +1014,8 @@ class SimDevice:
             times.append(cabin.next_telemetry_at)
             if cabin.pending_profile is not None:
                 times.append(cabin.pending_profile[1])
+            if cabin.pending_targets:
+                times.append(cabin.pending_targets[0][0])
             if cabin.schedule is not None:
                 times.append(cabin.schedule.start_at)
             if cabin.session is not None:
@@ -966,6 +1034,9 @@ class SimDevice:
             if cabin.pending_profile is not None and cabin.pending_profile[1] <= due:
                 self._apply_profile(cabin, cabin.pending_profile[0])
                 cabin.pending_profile = None
+            while cabin.pending_targets and cabin.pending_targets[0][0] <= due:
+                _due, temperature, humidity = cabin.pending_targets.pop(0)
+                self._apply_target(cabin, temperature, humidity)
             if cabin.schedule is not None and cabin.schedule.start_at <= due:
                 self._start_session(cabin)
             if cabin.session is not None and cabin.session.ends_at <= due:

@@ -53,6 +53,8 @@ class Faults:
         self._ota_refused: set[str] = set()
         self._no_ack: set[str] = set()
         self._offline: set[str] = set()
+        self._not_handled: dict[str, str] = {}
+        self._undefined: set[tuple[str, str]] = set()
         # (device id, API) whose subscriptions receive nothing.
         self._silenced: set[tuple[str, str]] = set()
         self.keepalives_stopped = False
@@ -187,6 +189,35 @@ class Faults:
         else:
             self._offline.discard(device_id)
 
+    def not_handled(
+        self, device_id: str, reason: str | None = "Device unavailable"
+    ) -> None:
+        """GraphQL commands to the device answer `response: false` with
+        `failureReason` (`None` turns it off)."""
+        if reason is None:
+            self._not_handled.pop(device_id, None)
+        else:
+            self._not_handled[device_id] = reason
+
+    def not_handled_reason(self, device_id: Any) -> str | None:
+        """The `failureReason` a GraphQL command to the device answers with."""
+        return self._not_handled.get(device_id) if isinstance(device_id, str) else None
+
+    # -- schema ----------------------------------------------------------------
+
+    def undefine_field(self, api: str, field: str, undefined: bool = True) -> None:
+        """Refuse an operation as if the AppSync schema had no such field
+        (`ValidationError` / `FieldUndefined`), e.g. the undocumented
+        `devicesMeasurementsLatest` on the "data" API."""
+        if undefined:
+            self._undefined.add((api, field))
+        else:
+            self._undefined.discard((api, field))
+
+    def undefined_fields(self, api: str) -> frozenset[str]:
+        """The fields of one API refused as undefined."""
+        return frozenset(field for name, field in self._undefined if name == api)
+
     # -- realtime ------------------------------------------------------------
 
     def drop_sockets(self, api: str | None = None) -> None:
@@ -279,6 +310,8 @@ class Faults:
             if device_id in self._cloud.devices:
                 self._cloud.devices[device_id].set_connected(True)
         self._offline.clear()
+        self._not_handled.clear()
+        self._undefined.clear()
 
     def describe(self) -> dict[str, Any]:
         """The active faults, for the admin API."""
@@ -308,4 +341,8 @@ class Faults:
                 api: "all" if count is None else count
                 for api, count in sorted(self._held_acks.items())
             },
+            "notHandled": dict(sorted(self._not_handled.items())),
+            "undefinedFields": sorted(
+                f"{api}:{field}" for api, field in self._undefined
+            ),
         }

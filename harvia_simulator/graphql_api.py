@@ -20,9 +20,12 @@ from graphql import (
     ExecutionResult,
     FieldNode,
     GraphQLError,
+    GraphQLScalarType,
     GraphQLSchema,
     OperationDefinitionNode,
     OperationType,
+    StringValueNode,
+    ValueNode,
     build_schema,
     execute,
     get_operation_ast,
@@ -49,10 +52,43 @@ def _sdl(name: str) -> str:
     )
 
 
+def _awsjson_value(value: Any) -> Any:
+    """An AWSJSON input: a JSON *string* (an object where one is expected is
+    refused, as AppSync does)."""
+    if not isinstance(value, str):
+        raise GraphQLError(f"Unable to parse {value!r} as valid JSON.")
+    try:
+        return json.loads(value)
+    except ValueError as err:
+        raise GraphQLError(f"Unable to parse {value!r} as valid JSON.") from err
+
+
+def _awsjson_literal(node: ValueNode, variables: dict[str, Any] | None = None) -> Any:
+    del variables  # a JSON string literal holds no variables
+    if not isinstance(node, StringValueNode):
+        raise GraphQLError("AWSJSON literals must be JSON strings.")
+    return _awsjson_value(node.value)
+
+
+def _awsjson_output(value: Any) -> str:
+    """AWSJSON fields leave as JSON strings."""
+    if not isinstance(value, str):
+        raise TypeError("AWSJSON output must be a JSON string")
+    return value
+
+
+def _build(text: str) -> GraphQLSchema:
+    schema = build_schema(text)
+    scalar = schema.type_map.get("AWSJSON")
+    if isinstance(scalar, GraphQLScalarType):
+        scalar.parse_value = _awsjson_value  # type: ignore[method-assign]
+        scalar.parse_literal = _awsjson_literal  # type: ignore[method-assign]
+        scalar.serialize = _awsjson_output  # type: ignore[method-assign]
+    return schema
+
+
 SDL: dict[str, str] = {"device": _sdl("device.graphql"), "data": _sdl("data.graphql")}
-SCHEMAS: dict[str, GraphQLSchema] = {
-    api: build_schema(text) for api, text in SDL.items()
-}
+SCHEMAS: dict[str, GraphQLSchema] = {api: _build(text) for api, text in SDL.items()}
 
 
 def format_error(error: GraphQLError) -> dict[str, Any]:
@@ -74,7 +110,7 @@ def format_error(error: GraphQLError) -> dict[str, Any]:
         entry["message"] = original.message
         entry["errorType"] = original.error_type
         entry["extensions"] = {"code": original.code, "statusCode": original.status}
-    elif original is not None:
+    elif original is not None and not isinstance(original, GraphQLError):
         _LOGGER.error("Resolver failed", exc_info=original)
         entry["errorType"] = "InternalFailure"
         entry["extensions"] = {"code": "INTERNAL_ERROR", "statusCode": 500}
@@ -101,6 +137,25 @@ def validation_failure(errors: list[GraphQLError]) -> dict[str, Any]:
     return {"data": None, "errors": [format_error(err) for err in errors]}
 
 
+def field_undefined(field: str, operation: OperationDefinitionNode) -> dict[str, Any]:
+    """AppSync's answer to a field its schema does not have."""
+    parent = "Mutation" if operation.operation == OperationType.MUTATION else "Query"
+    return {
+        "data": None,
+        "errors": [
+            {
+                "path": None,
+                "locations": [{"line": 1, "column": 1, "sourceName": None}],
+                "message": (
+                    f"Validation error of type FieldUndefined: Field '{field}' "
+                    f"in type '{parent}' is undefined @ '{field}'"
+                ),
+                "errorType": "ValidationError",
+            }
+        ],
+    }
+
+
 def root_fields(operation: OperationDefinitionNode) -> list[str]:
     """Names of the top-level fields an operation selects."""
     return [
@@ -111,14 +166,9 @@ def root_fields(operation: OperationDefinitionNode) -> list[str]:
 
 
 def _json_arg(value: Any, what: str) -> dict[str, Any]:
-    """An AWSJSON argument: a JSON string of an object (objects tolerated)."""
+    """An AWSJSON argument (already decoded from its JSON string): an object."""
     if value is None:
         return {}
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError as err:
-            raise bad_request(f"{what} is not valid JSON") from err
     if not isinstance(value, dict):
         raise bad_request(f"{what} must be a JSON object")
     return value
@@ -171,6 +221,10 @@ def device_resolvers(cloud: HarviaCloud, account: Account) -> Resolvers:
 
     async def devices_commands_send(_info: Any, **args: Any) -> dict[str, Any]:
         params = _json_arg(args.get("params"), "params")
+        reason = cloud.faults.not_handled_reason(args["deviceId"])
+        if reason is not None:
+            cloud.owned_device(account, args["deviceId"])
+            return {"response": False, "failureReason": reason}
         await cloud.send_command(
             account,
             args["deviceId"],
@@ -300,9 +354,12 @@ class GraphQLApi:
                     ],
                 }
             )
+        undefined = self.cloud.faults.undefined_fields(self.api)
         for field in root_fields(operation):
             route = f"graphql:{self.api}:{field}"
             self.cloud.request_counts[route] += 1
+            if field in undefined:
+                return json_response(field_undefined(field, operation), status=400)
             fault = self.cloud.faults.take_route(route)
             if await apply_fault(fault):
                 assert fault is not None

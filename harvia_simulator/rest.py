@@ -12,7 +12,8 @@ from typing import Any
 from aiohttp import web
 
 from .accounts import Account
-from .cloud import MISSING, HarviaCloud
+from .cloud import HarviaCloud
+from .devices import ALL_COMMANDS
 from .errors import bad_request
 from .httputil import Handler, json_response, read_json
 from .shapes import device_row, rest_measurement, rest_state
@@ -27,10 +28,17 @@ def _cabin_selector(body: dict[str, Any]) -> tuple[Any, Any]:
     return cabin.get("id"), cabin.get("name")
 
 
-def _params(value: Any) -> dict[str, Any] | None:
-    """`command.params`: an object, or a JSON string of one."""
-    if value is None:
-        return None
+# The command types `POST /devices/command` documents; every other type of
+# the Command enum is for GraphQL `devicesCommandsSend`.
+REST_COMMANDS = frozenset({"SAUNA", "LIGHTS", "FAN"})
+# `command.state` toggles as the spec lists them: on/off, true/false, 1/0.
+_STATE_WORDS = frozenset({"on", "off", "true", "false", "1", "0"})
+_COMMAND_KEYS = frozenset({"type", "state", "params"})
+
+
+def _params_state(value: Any) -> Any:
+    """`command.params` on REST: only the toggle `{"on": 0|1}` (an object or a
+    JSON string of one), which the cloud's own error text points to (notes §5)."""
     if isinstance(value, str):
         try:
             value = json.loads(value)
@@ -38,7 +46,45 @@ def _params(value: Any) -> dict[str, Any] | None:
             raise bad_request("command.params must be JSON") from err
     if not isinstance(value, dict):
         raise bad_request("command.params must be an object")
-    return value
+    if (
+        set(value) != {"on"}
+        or value["on"] not in (0, 1)
+        or isinstance(value["on"], bool)
+    ):
+        raise bad_request('Invalid command.params: only {"on": 0|1} is accepted here')
+    return bool(value["on"])
+
+
+def _rest_command(device: Any, command: Any) -> tuple[str, Any]:
+    """(type, state) of a REST command as the spec allows it; 400 otherwise."""
+    if not isinstance(command, dict):
+        raise bad_request("command is required")
+    if "type" not in command:
+        raise bad_request("command.type is required")
+    kind = command["type"]
+    if not isinstance(kind, str) or kind not in ALL_COMMANDS:
+        raise bad_request(f"Invalid command.type value {kind!r}")
+    if kind not in REST_COMMANDS:
+        raise bad_request(
+            f"Command '{kind}' is not supported for device type '{device.device_type}'"
+        )
+    extra = sorted(set(command) - _COMMAND_KEYS)
+    if extra:
+        raise bad_request(f"Unknown command field(s): {', '.join(extra)}")
+    if "params" in command:
+        if "state" in command:
+            raise bad_request("Send command.state or command.params, not both")
+        return kind, _params_state(command["params"])
+    if "state" not in command:
+        raise bad_request("command.state is required")
+    state = command["state"]
+    if isinstance(state, str) and state not in _STATE_WORDS:
+        raise bad_request(
+            f"Invalid command.state value {state!r}: use on/off, true/false or 1/0"
+        )
+    if not isinstance(state, str | bool | int | float):
+        raise bad_request("command.state must be a string, a boolean or a number")
+    return kind, state
 
 
 class RestApi:
@@ -139,22 +185,14 @@ class RestApi:
         """Send a command and wait for the device to acknowledge it."""
         account = self._account(request)
         body = await read_json(request)
-        command = body.get("command")
-        if not isinstance(command, dict):
-            raise bad_request("command is required")
-        if "type" not in command:
-            raise bad_request("command.type is required")
-        params = _params(command.get("params"))
-        state = command.get("state", MISSING)
-        if state is MISSING and params is None:
-            raise bad_request("command.state is required")
+        device = self.cloud.owned_device(account, body.get("deviceId"))
+        kind, state = _rest_command(device, body.get("command"))
         cabin_id, cabin_name = _cabin_selector(body)
         await self.cloud.send_command(
             account,
-            body.get("deviceId"),
-            command.get("type"),
+            device.device_id,
+            kind,
             state=state,
-            params=params,
             cabin_id=cabin_id,
             cabin_name=cabin_name,
         )
@@ -186,6 +224,9 @@ class RestApi:
         account = self._account(request)
         body = await read_json(request)
         cabin_id, cabin_name = _cabin_selector(body)
+        if not isinstance(body.get("profile"), str):
+            # The spec types it as a string: a name or an index as stored.
+            raise bad_request("profile must be a string (a profile name or index)")
         device, cabin, index = self.cloud.set_profile(
             account,
             body.get("deviceId"),

@@ -3,7 +3,9 @@
 Home Assistant installs a custom integration's requirements with its
 package_constraints.txt; a version it forbids stops the integration from
 loading. The test plugin's pip install does not apply those constraints, so
-this checks them for the release we test (2026.2.3) and the current one.
+this checks them for the release under test (2026.2.3 in .venv, 2026.11 in
+.venv-latest) and for the current release (the one requirements_test_latest.txt
+pins), whichever environment runs it.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+import re
 import subprocess
 import sys
 import zipfile
@@ -20,7 +23,10 @@ import pytest
 
 ROOT = Path(__file__).parent.parent
 MANIFEST = ROOT / "custom_components" / "harvia" / "manifest.json"
-CURRENT_RELEASE = "2026.11.0"
+LATEST_REQUIREMENTS = ROOT / "requirements_test_latest.txt"
+CURRENT_RELEASE = re.search(  # type: ignore[union-attr]
+    r"^homeassistant==(\S+)$", LATEST_REQUIREMENTS.read_text(), re.MULTILINE
+).group(1)
 CURRENT_PYTHON = "3.14.2"
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "harvia-python"
 
@@ -64,7 +70,7 @@ def _current_release_constraints(tmp_path: Path) -> Path:
 
 
 def test_requirements_fit_tested_release(tmp_path: Path) -> None:
-    """Home Assistant 2026.2.3 (the one under test) accepts our requirements."""
+    """The Home Assistant under test accepts our requirements."""
     constraints = Path(homeassistant.__file__).parent / "package_constraints.txt"
     result = _pip(
         "install",
@@ -80,7 +86,7 @@ def test_requirements_fit_tested_release(tmp_path: Path) -> None:
 
 @pytest.mark.timeout(900)
 def test_requirements_fit_current_release(tmp_path: Path) -> None:
-    """The current release (2026.11, Python 3.14) accepts our requirements."""
+    """The current release (Python 3.14) accepts our requirements."""
     constraints = _current_release_constraints(tmp_path)
     result = _pip(
         "install",
@@ -99,16 +105,23 @@ def test_requirements_fit_current_release(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-2000:]
 
 
-def test_forbidden_version_is_caught(tmp_path: Path) -> None:
-    """The check bites: gql 4 is refused by 2026.2.3's constraints."""
+# Lines of Home Assistant's constraints that forbid what our requirement (gql)
+# could pull in, each with a requirement that breaks it.
+FORBIDDEN = {"gql<4.0.0": "gql==4.0.0", "graphql-core<3.3": "graphql-core>=3.3.0a1"}
+
+
+def test_forbidden_version_is_caught() -> None:
+    """The check bites: what the release under test forbids is refused.
+
+    The same requirement resolves without the constraints, so the refusal is
+    the constraints' doing.
+    """
     constraints = Path(homeassistant.__file__).parent / "package_constraints.txt"
-    result = _pip(
-        "install",
-        "--dry-run",
-        "--ignore-installed",
-        "--quiet",
-        "-c",
-        str(constraints),
-        "gql==4.0.0",
-    )
-    assert result.returncode != 0
+    lines = set(constraints.read_text().splitlines())
+    probes = [probe for line, probe in FORBIDDEN.items() if line in lines]
+    assert probes, "the release forbids none of FORBIDDEN any more: update it"
+    for probe in probes:
+        options = ("install", "--dry-run", "--ignore-installed", "--quiet", "--pre")
+        assert _pip(*options, "-c", str(constraints), probe).returncode != 0, probe
+        free = _pip(*options, probe)
+        assert free.returncode == 0, free.stderr[-2000:]

@@ -115,7 +115,7 @@ def test_push_during_poll_wins_over_older_read() -> None:
     # Pushed after the read: the panel switched the sauna on.
     data = store.merge(data, (FENIX, "C1"), {"reported": {"active": 1}}) or data
     result = _data({"displayName": "Home Sauna", "active": 0})
-    store.poll_ended(result)
+    store.poll_ended(result, T0)
     assert result[FENIX].cabins["C1"].reported["active"] == 1
 
 
@@ -127,7 +127,7 @@ def test_push_before_read_is_not_reapplied() -> None:
     data = store.merge(data, (FENIX, "C1"), {"reported": {"active": 1}}) or data
     store.cabin_read((FENIX, "C1"), telemetry_mark=store.mark)
     result = _data({"active": 0})
-    store.poll_ended(result)
+    store.poll_ended(result, T0)
     assert result[FENIX].cabins["C1"].reported["active"] == 0
 
 
@@ -147,7 +147,7 @@ def test_telemetry_and_state_reads_marked_apart() -> None:
     )
     store.cabin_read((FENIX, "C1"), telemetry_mark)
     result = _data(telemetry={"temp": 22.0})
-    store.poll_ended(result)
+    store.poll_ended(result, T0)
     cabin = result[FENIX].cabins["C1"]
     assert cabin.telemetry["temp"] == 40.0
     assert cabin.reported["activeProfile"] == 0
@@ -161,7 +161,7 @@ def test_telemetry_not_read_is_not_reapplied() -> None:
     data = store.merge(data, (FENIX, "C1"), {"telemetry": {"temp": 40.0}}) or data
     store.cabin_read((FENIX, "C1"), telemetry_mark=-1)
     result = _data(telemetry={"temp": 39.0})
-    store.poll_ended(result)
+    store.poll_ended(result, T0)
     assert result[FENIX].cabins["C1"].telemetry["temp"] == 40.0
 
 
@@ -171,10 +171,10 @@ def test_failed_poll_stops_recording() -> None:
     data = _data()
     store.poll_started()
     data = store.merge(data, (FENIX, "C1"), {"telemetry": {"temp": 40.0}}) or data
-    store.poll_ended(None)
+    store.poll_ended(None, T0)
     store.merge(data, (FENIX, "C1"), {"telemetry": {"temp": 41.0}})
     result = _data(telemetry={"temp": 22.0})
-    store.poll_ended(result)
+    store.poll_ended(result, T0)
     assert result[FENIX].cabins["C1"].telemetry["temp"] == 22.0
 
 
@@ -185,13 +185,13 @@ def test_reapply_skips_cabins_the_poll_did_not_read() -> None:
     store.poll_started()
     store.merge(data, (FENIX, "C1"), {"telemetry": {"temp": 40.0}})
     unread = _data(telemetry={"temp": 22.0})
-    store.poll_ended(unread)
+    store.poll_ended(unread, T0)
     assert unread[FENIX].cabins["C1"].telemetry["temp"] == 22.0
     store.poll_started()
     store.merge(data, (FENIX, "C1"), {"telemetry": {"temp": 40.0}})
     store.cabin_read((FENIX, "C1"), -1)
     empty: AccountData = {}
-    store.poll_ended(empty)
+    store.poll_ended(empty, T0)
     assert empty == {}
 
 
@@ -313,3 +313,84 @@ def test_cabins_and_shadows() -> None:
     assert cabin_of(_device(), None) == "C1"
     cabin = CabinData.build(SENSOR, CLASSIC, {}, {}, None)
     assert cabin.shadow_id is None
+
+
+# -- commands held over reads until the panel reports them ----------------------
+
+TARGET_90: dict[str, Any] = {"reported": {"profiles": {"0": {"targetTemp": 90}}}}
+UNTIL = T0 + timedelta(seconds=45)
+
+
+def _target(data: AccountData) -> Any:
+    return data[FENIX].cabins["C1"].reported["profiles"]["0"]["targetTemp"]
+
+
+def _held_store() -> tuple[StateStore, AccountData]:
+    store = StateStore()
+    data = store.merge(_data(), (FENIX, "C1"), TARGET_90) or {}
+    store.hold((FENIX, "C1"), TARGET_90, UNTIL)
+    return store, data
+
+
+def _poll(store: StateStore, now: datetime) -> AccountData:
+    """A poll that reads the old target (85) of every profile."""
+    store.poll_started()
+    store.cabin_read((FENIX, "C1"), telemetry_mark=store.mark)
+    result = _data()
+    store.poll_ended(result, now)
+    return result
+
+
+def test_held_target_survives_a_read_of_the_old_value() -> None:
+    """A read before the panel reports the write shows the commanded target."""
+    store, data = _held_store()
+    assert _target(data) == 90
+    result = _poll(store, UNTIL - timedelta(microseconds=1))
+    assert _target(result) == 90
+    # The other profiles and names are the read's.
+    assert result[FENIX].cabins["C1"].reported["profiles"]["1"]["name"] == "Gentle"
+
+
+def test_hold_ends_when_its_time_is_up() -> None:
+    """At ``until`` the read is the truth (the panel never took the write)."""
+    store, _ = _held_store()
+    assert _target(_poll(store, UNTIL)) == 85
+    # And it stays ended.
+    assert _target(_poll(store, T0)) == 85
+
+
+def test_hold_ends_once_a_read_shows_it() -> None:
+    """Once reported, the hold is gone: a later change at the panel shows."""
+    store, _ = _held_store()
+    store.poll_started()
+    store.cabin_read((FENIX, "C1"), telemetry_mark=store.mark)
+    profiles = {**PROFILES, "0": {**PROFILES["0"], "targetTemp": 90}}
+    reported = {"displayName": "Home Sauna", "activeProfile": 0, "profiles": profiles}
+    applied = _data(reported)
+    store.poll_ended(applied, T0)
+    assert _target(applied) == 90
+    assert _target(_poll(store, T0)) == 85
+
+
+def test_push_of_a_held_value_ends_the_hold() -> None:
+    """What the device pushes for a held key is the truth, whatever it says."""
+    store, data = _held_store()
+    pushed = {"reported": {"profiles": {"0": {"targetTemp": 70}}}}
+    data = store.merge(data, (FENIX, "C1"), pushed, state_push=True) or data
+    assert _target(data) == 70
+    assert _target(_poll(store, T0)) == 85
+
+
+def test_push_of_other_keys_keeps_the_hold() -> None:
+    """A push about something else (the light) does not end the hold."""
+    store, data = _held_store()
+    store.merge(data, (FENIX, "C1"), {"reported": {"light": {"on": 1}}})
+    assert _target(_poll(store, T0)) == 90
+
+
+def test_hold_of_a_cabin_that_left_is_dropped() -> None:
+    """A cabin missing from the poll's result takes its holds with it."""
+    store, _ = _held_store()
+    store.poll_started()
+    store.poll_ended({}, T0)
+    assert _target(_poll(store, T0)) == 85

@@ -17,6 +17,7 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import MAX_HUMIDITY, MIN_HUMIDITY, STEAM_LIMIT, CommandType, optimistic
+from .compat import ClimateTemperatures
 from .const import DOMAIN
 from .data import HarviaConfigEntry
 from .entity import HarviaEntity, HarviaEntityDescription, async_add_cabin_entities
@@ -38,7 +39,7 @@ async def async_setup_entry(
     async_add_cabin_entities(entry, async_add_entities, [CLIMATE], HarviaClimate)
 
 
-class HarviaClimate(HarviaEntity, ClimateEntity):
+class HarviaClimate(HarviaEntity, ClimateTemperatures, ClimateEntity):
     """Start and stop a sauna session, set its targets and profile."""
 
     _attr_hvac_modes = [HVACMode.OFF, HVACMode.HEAT]
@@ -46,33 +47,17 @@ class HarviaClimate(HarviaEntity, ClimateEntity):
     _attr_min_humidity = MIN_HUMIDITY
     _attr_max_humidity = MAX_HUMIDITY
 
-    # Temperatures under both the classic names and the native_* names of 2026.11:
-    # 2026.11 prefers native_* when a class defines both, 2026.2 knows only the
-    # classic ones.
-    @property
-    def temperature_unit(self) -> str:
-        """Celsius, as the panel reports."""
-        return UnitOfTemperature.CELSIUS
-
+    # Temperatures under 2026.11's native_* names; ClimateTemperatures adds the
+    # classic names where Home Assistant is older.
     @property
     def native_temperature_unit(self) -> str:
         """Celsius, as the panel reports."""
         return UnitOfTemperature.CELSIUS
 
     @property
-    def current_temperature(self) -> float | None:
-        """The cabin temperature from telemetry."""
-        return self.status.current_temperature
-
-    @property
     def native_current_temperature(self) -> float | None:
         """The cabin temperature from telemetry."""
         return self.status.current_temperature
-
-    @property
-    def target_temperature(self) -> float | None:
-        """The real target (live session target or active profile)."""
-        return self.status.target_temperature
 
     @property
     def native_target_temperature(self) -> float | None:

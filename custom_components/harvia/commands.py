@@ -43,17 +43,31 @@ class HarviaCommands:
         *,
         reported: dict[str, Any] | None = None,
         telemetry: dict[str, Any] | None = None,
+        applied_within: float | None = None,
     ) -> None:
         """Show a command's outcome now; check with the cloud if nobody confirms.
 
-        The device pushes what a command changed. When it pushes nothing (the
-        command changed nothing, or the push was lost), the cabin's state is
-        read once, so the commanded state does not stay on screen unconfirmed.
+        The device pushes what a command changed. Until it does, or until
+        ``applied_within`` seconds (how late the panel may report this write;
+        30 s when not given) have passed, reads do not undo the shown outcome.
+        When nothing confirms it by then (the command changed nothing, or the
+        push was lost), the cabin's state is read once, so the commanded state
+        does not stay on screen unconfirmed.
         """
         coordinator = self.coordinator
         key = (device_id, cabin_id)
         coordinator.async_merge_cabin(key, reported=reported, telemetry=telemetry)
         commanded_at = coordinator.state.mark
+        within = (
+            CONFIRM_WITHIN
+            if applied_within is None
+            else max(CONFIRM_WITHIN, timedelta(seconds=applied_within))
+        )
+        coordinator.state.hold(
+            key,
+            {"reported": reported, "telemetry": telemetry},
+            dt_util.utcnow() + within,
+        )
         if (cancel := self._confirmations.pop(key, None)) is not None:
             cancel()
 
@@ -67,9 +81,7 @@ class HarviaCommands:
                     f"{DOMAIN} confirm",
                 )
 
-        self._confirmations[key] = async_call_later(
-            coordinator.hass, CONFIRM_WITHIN, _verify
-        )
+        self._confirmations[key] = async_call_later(coordinator.hass, within, _verify)
 
     @callback
     def async_cancel(self) -> None:

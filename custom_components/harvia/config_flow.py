@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+import sys
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
+from homeassistant.data_entry_flow import section
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
     TextSelector,
     TextSelectorConfig,
     TextSelectorType,
 )
-import voluptuous as vol
+
+if TYPE_CHECKING and sys.version_info >= (3, 14):
+    # 2026.11 types its forms with probatio; at runtime `voluptuous` is its alias.
+    import probatio as vol
+else:
+    import voluptuous as vol
 
 from .api import (
     DEFAULT_ENDPOINTS_URL,
@@ -33,6 +40,15 @@ _PASSWORD = TextSelector(
     TextSelectorConfig(type=TextSelectorType.PASSWORD, autocomplete="current-password")
 )
 _URL = TextSelector(TextSelectorConfig(type=TextSelectorType.URL))
+# The endpoints URL is for testing against another cloud: it sits in a section
+# that starts collapsed (advanced mode, which used to hide it, is going away).
+SECTION_ADVANCED = "advanced"
+
+
+def _endpoints_url(user_input: Mapping[str, Any], default: str) -> str:
+    """The endpoints URL from the form's advanced section, else `default`."""
+    advanced: Mapping[str, Any] = user_input.get(SECTION_ADVANCED) or {}
+    return str(advanced.get(CONF_ENDPOINTS_URL) or default)
 
 
 class HarviaConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -67,23 +83,25 @@ class HarviaConfigFlow(ConfigFlow, domain=DOMAIN):
             return None, {"base": "unknown"}
         return client.user_id, {}
 
-    def _schema(
-        self, defaults: Mapping[str, Any], *, with_username: bool = True
-    ) -> vol.Schema:
-        fields: dict[vol.Marker, Any] = {}
-        if with_username:
-            fields[
-                vol.Required(CONF_USERNAME, default=defaults.get(CONF_USERNAME, ""))
-            ] = _EMAIL
-        fields[vol.Required(CONF_PASSWORD)] = _PASSWORD
-        if self.show_advanced_options:
-            fields[
+    def _schema(self, defaults: Mapping[str, Any]) -> vol.Schema:
+        """E-mail and password, and the endpoints URL in a collapsed section."""
+        advanced = vol.Schema(
+            {
                 vol.Required(
                     CONF_ENDPOINTS_URL,
                     default=defaults.get(CONF_ENDPOINTS_URL, DEFAULT_ENDPOINTS_URL),
-                )
-            ] = _URL
-        return vol.Schema(fields)
+                ): _URL
+            }
+        )
+        return vol.Schema(
+            {
+                vol.Required(
+                    CONF_USERNAME, default=defaults.get(CONF_USERNAME, "")
+                ): _EMAIL,
+                vol.Required(CONF_PASSWORD): _PASSWORD,
+                vol.Required(SECTION_ADVANCED): section(advanced, {"collapsed": True}),
+            }
+        )
 
     async def async_step_user(
         self, user_input: dict[str, Any] | None = None
@@ -92,7 +110,7 @@ class HarviaConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         if user_input is not None:
             username = user_input[CONF_USERNAME].strip()
-            endpoints_url = user_input.get(CONF_ENDPOINTS_URL, DEFAULT_ENDPOINTS_URL)
+            endpoints_url = _endpoints_url(user_input, DEFAULT_ENDPOINTS_URL)
             user_id, errors = await self._async_login(
                 username, user_input[CONF_PASSWORD], endpoints_url
             )
@@ -154,9 +172,8 @@ class HarviaConfigFlow(ConfigFlow, domain=DOMAIN):
         errors: dict[str, str] = {}
         if user_input is not None:
             username = user_input[CONF_USERNAME].strip()
-            endpoints_url = user_input.get(
-                CONF_ENDPOINTS_URL,
-                entry.data.get(CONF_ENDPOINTS_URL, DEFAULT_ENDPOINTS_URL),
+            endpoints_url = _endpoints_url(
+                user_input, entry.data.get(CONF_ENDPOINTS_URL, DEFAULT_ENDPOINTS_URL)
             )
             user_id, errors = await self._async_login(
                 username, user_input[CONF_PASSWORD], endpoints_url

@@ -29,6 +29,7 @@ from .api.realtime import (
     TelemetryEvent,
 )
 from .commands import HarviaCommands
+from .compat import async_remove_entry_device
 from .const import DOMAIN, LOGGER, PUSH_SAFETY_INTERVAL, SCAN_INTERVAL, SIGNAL_OTA_STATE
 from .device_info import controller_device_info, registry_identifiers
 from .poll import Poll, async_read_telemetry
@@ -151,7 +152,7 @@ class HarviaCoordinator(DataUpdateCoordinator[AccountData]):
         for device in dr.async_entries_for_config_entry(registry, entry_id):
             ours = {i for domain, i in device.identifiers if domain == DOMAIN}
             if ours and not ours & wanted:
-                registry.async_update_device(device.id, remove_config_entry_id=entry_id)
+                async_remove_entry_device(registry, device, entry_id)
 
     # -- push ------------------------------------------------------------------------
 
@@ -260,7 +261,7 @@ class HarviaCoordinator(DataUpdateCoordinator[AccountData]):
             if (device := self.data.get(device_id)) is None:
                 continue
             try:
-                telemetry = await async_read_telemetry(self.client, device.device)
+                telemetry = await async_read_telemetry(self.client, device)
             except HarviaError as err:
                 LOGGER.debug("Could not read the telemetry of %s: %s", device.name, err)
                 continue

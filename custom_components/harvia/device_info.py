@@ -10,9 +10,12 @@ from homeassistant.helpers.device_registry import (
     DeviceInfo,
 )
 
+from .compat import linked_device_info
 from .const import DOMAIN, MANUFACTURER
 
 if TYPE_CHECKING:
+    from homeassistant.core import HomeAssistant
+
     from .api import Device
     from .state import CabinData, DeviceData
 
@@ -93,12 +96,18 @@ def cabin_model(device: Device, cabin_id: str) -> str:
     return f"Cabin {number} of {controller_model(device)[0]}"
 
 
-def cabin_device_info(device: Device, cabin: CabinData) -> DeviceInfo:
-    """Describe one cabin of a multi-cabin controller."""
-    return DeviceInfo(
-        identifiers={(DOMAIN, cabin_identifier(device.device_id, cabin.cabin_id))},
-        manufacturer=MANUFACTURER,
-        model=cabin_model(device, cabin.cabin_id),
-        name=cabin.status.display_name or f"{MANUFACTURER} {cabin.cabin_id}",
-        via_device=(DOMAIN, controller_identifier(device.device_id)),
+def cabin_device_info(
+    hass: HomeAssistant, entry_id: str, device: Device, cabin: CabinData
+) -> DeviceInfo:
+    """Describe one cabin of a multi-cabin controller, linked to the controller."""
+    return linked_device_info(
+        hass,
+        entry_id,
+        DeviceInfo(
+            identifiers={(DOMAIN, cabin_identifier(device.device_id, cabin.cabin_id))},
+            manufacturer=MANUFACTURER,
+            model=cabin_model(device, cabin.cabin_id),
+            name=cabin.status.display_name or f"{MANUFACTURER} {cabin.cabin_id}",
+        ),
+        (DOMAIN, controller_identifier(device.device_id)),
     )

@@ -10,6 +10,7 @@ from homeassistant.components.diagnostics import REDACTED, async_redact_data
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
 
+from .api import redact_addresses
 from .coordinator import HarviaCoordinator
 from .data import HarviaConfigEntry
 from .firmware import HarviaOtaCoordinator, newest_in_catalogue
@@ -65,6 +66,9 @@ TO_REDACT: Final = frozenset(
         # Network addresses from the device-info push
         "ip",
         "ipAddress",
+        # Contact data (devicesMetadataGet)
+        "contactName",
+        "phoneNumber",
     }
 )
 
@@ -79,6 +83,8 @@ _PRIVATE_FRAGMENTS: Final = (
     "macaddress",
     "serialnumber",
     "password",
+    "email",
+    "phone",
 )
 # Identifiers shorter than this are not searched for inside other strings.
 _MIN_SECRET_LENGTH: Final = 6
@@ -154,7 +160,8 @@ class _Redactor:
         for secret in self.secrets:
             if secret in value:
                 value = value.replace(secret, REDACTED)
-        return value
+        # Anyone's e-mail, a token or a MAC under a key that is not private.
+        return redact_addresses(value, REDACTED)
 
 
 def _device(data: DeviceData) -> dict[str, Any]:

@@ -127,7 +127,9 @@ class HarviaEntity(HarviaControllerEntity):
         self._attr_unique_id = f"{cabin.device_id}_{cabin.cabin_id}_{description.key}"
         data = coordinator.data[cabin.device_id]
         if len(data.cabins) > 1:
-            self._attr_device_info = cabin_device_info(data.device, cabin)
+            self._attr_device_info = cabin_device_info(
+                coordinator.hass, coordinator.config_entry.entry_id, data.device, cabin
+            )
 
     @property
     def cabin(self) -> CabinData | None:

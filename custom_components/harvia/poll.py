@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Final
 
 from .api import (
@@ -157,7 +158,7 @@ class Poll:
             read = await gather_all(self._async_read_device(d) for d in devices)
             result = {data.device.device_id: data for data in read if data is not None}
         finally:
-            self.store.poll_ended(result)
+            self.store.poll_ended(result, datetime.now(UTC))
         return result
 
     async def _async_read_device(self, device: Device) -> DeviceData | None:
@@ -179,7 +180,12 @@ class Poll:
             telemetry = {k: cabin.telemetry for k, cabin in known.cabins.items()}
             telemetry_mark = -1
         else:
-            for item in await self.client.get_latest_measurements(device.device_id):
+            # Cabins known so far (the undocumented "every cabin" read may be
+            # refused, and the documented one reads one cabin at a time).
+            shadows = [shadow_of(c) for c in known.cabins] if known else [None]
+            for item in await self.client.get_latest_measurements(
+                device.device_id, shadows
+            ):
                 telemetry[cabin_of(device, item.sub_id)] = dict(item.raw)
             telemetry_mark = self.store.mark
         if device.capabilities.telemetry_only:
@@ -227,10 +233,13 @@ class Poll:
 
 
 async def async_read_telemetry(
-    client: HarviaClient, device: Device
+    client: HarviaClient, data: DeviceData
 ) -> dict[str, dict[str, Any]]:
     """One device's latest telemetry, per cabin (a read the watchdog asked for)."""
+    device = data.device
     return {
         cabin_of(device, item.sub_id): dict(item.raw)
-        for item in await client.get_latest_measurements(device.device_id)
+        for item in await client.get_latest_measurements(
+            device.device_id, [shadow_of(c) for c in data.cabins]
+        )
     }

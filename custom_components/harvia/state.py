@@ -8,7 +8,7 @@ when they landed re-applies them to what it read, so an older read never wins.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Final, TypedDict
@@ -147,6 +147,15 @@ class PendingProfile:
 
 
 @dataclass(frozen=True, slots=True)
+class _Held:
+    """A command's outcome, shown over reads until the device reports it."""
+
+    mark: int
+    partial: Partial
+    until: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class _Merge:
     """A merge that landed while a poll was under way."""
 
@@ -170,6 +179,7 @@ class StateStore:
         # Per cabin: the marks at its state read and at its telemetry read.
         self._read_marks: dict[CabinKey, tuple[int, int]] = {}
         self._state_pushed: dict[CabinKey, int] = {}
+        self._held: dict[CabinKey, list[_Held]] = {}
         self._online: dict[str, bool] = {}
 
     @property
@@ -202,12 +212,39 @@ class StateStore:
             self._during_poll.append(_Merge(self._mark, key, partial))
         if state_push:
             self._state_pushed[key] = self._mark
+        if held := self._held.get(key):
+            # What the device reports for a held value is the truth from now on.
+            pushed = _leaves(partial)
+            self._held[key] = [h for h in held if not _leaves(h.partial) & pushed]
         cabins = {**device.cabins, cabin_id: cabin.merged(**partial)}
         return {**data, device_id: replace(device, cabins=cabins)}
 
     def state_pushed_after(self, key: CabinKey, mark: int) -> bool:
         """Whether the device pushed a cabin's state after the given merge."""
         return self._state_pushed.get(key, -1) > mark
+
+    def hold(self, key: CabinKey, partial: Partial, until: datetime) -> None:
+        """Keep the last merge (a command's outcome) over reads until ``until``.
+
+        A panel reports some writes late (a new target up to ~35 s after it took
+        the write): a read before that would show the old value again. The hold
+        ends early once a read shows the commanded values, or a push reports
+        any of them (whatever it says).
+        """
+        self._held.setdefault(key, []).append(_Held(self._mark, partial, until))
+
+    def _still_held(
+        self, key: CabinKey, cabin: CabinData, now: datetime
+    ) -> list[_Held]:
+        """The holds of a cabin that have neither ended nor been reported."""
+        held = [
+            h
+            for h in self._held.pop(key, [])
+            if now < h.until and not _reported(h.partial, cabin)
+        ]
+        if held:
+            self._held[key] = held
+        return held
 
     # -- polls -------------------------------------------------------------------
 
@@ -223,14 +260,27 @@ class StateStore:
         """
         self._read_marks[key] = (self._mark, telemetry_mark)
 
-    def poll_ended(self, result: AccountData | None) -> None:
+    def poll_ended(self, result: AccountData | None, now: datetime) -> None:
         """Re-apply what was merged after a cabin's reads to the poll's result.
 
-        ``result`` is changed in place; None: the poll failed.
+        Commands still held (see ``hold``) are re-applied too. ``result`` is
+        changed in place; None: the poll failed.
         """
         merged, self._during_poll = self._during_poll or [], None
         if result is None:
             return
+        for key in list(self._held):
+            device_data = result.get(key[0])
+            cabin = device_data.cabins.get(key[1]) if device_data else None
+            if device_data is None or cabin is None:
+                self._held.pop(key)
+                continue
+            for held in self._still_held(key, cabin, now):
+                cabin = cabin.merged(
+                    reported=held.partial.get("reported"),
+                    telemetry=held.partial.get("telemetry"),
+                )
+            device_data.cabins[key[1]] = cabin
         for merge in merged:
             device_data = result.get(merge.key[0])
             cabin = device_data.cabins.get(merge.key[1]) if device_data else None
@@ -312,3 +362,38 @@ class StateStore:
                 )
         for device_id in self._online.keys() - data.keys():
             del self._online[device_id]
+
+
+def _paths(
+    payload: Any, prefix: tuple[str, ...]
+) -> Iterator[tuple[tuple[str, ...], Any]]:
+    """(path, value) of every leaf of a payload."""
+    if isinstance(payload, dict) and payload:
+        for name, value in payload.items():
+            yield from _paths(value, (*prefix, str(name)))
+    else:
+        yield prefix, payload
+
+
+def _leaves(partial: Partial) -> set[tuple[str, ...]]:
+    """The leaf paths a partial payload writes."""
+    return {
+        path
+        for part in ("reported", "telemetry")
+        if (payload := partial.get(part))
+        for path, _ in _paths(payload, (part,))
+    }
+
+
+def _reported(partial: Partial, cabin: CabinData) -> bool:
+    """Whether a cabin's payloads hold every value of a partial payload."""
+    for part, payload in (("reported", cabin.reported), ("telemetry", cabin.telemetry)):
+        if not (written := partial.get(part)):
+            continue
+        for path, value in _paths(written, ()):
+            node: Any = payload
+            for name in path:
+                node = node.get(name) if isinstance(node, dict) else None
+            if node != value:
+                return False
+    return True

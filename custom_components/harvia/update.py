@@ -32,6 +32,7 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
 
 from .api import HarviaError, OtaState, OtaStatus, OtaUpdate
+from .compat import device_info_name
 from .const import DOMAIN, LOGGER, SIGNAL_OTA_STATE
 from .coordinator import HarviaCoordinator
 from .data import HarviaConfigEntry
@@ -398,7 +399,7 @@ class HarviaUpdateEntity(HarviaControllerEntity, UpdateEntity):
     @property
     def _device_name(self) -> str:
         """The controller's name for messages (never its id or serial)."""
-        return str((self.device_info or {}).get("name") or "the sauna")
+        return device_info_name(self.device_info) or "the sauna"
 
     @property
     def _timeout_issue_id(self) -> str:

@@ -69,13 +69,20 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
 def make_client(
     server: SimulatorServer, session: aiohttp.ClientSession, cloud: HarviaCloud
 ) -> ClientFactory:
-    """Build clients against the simulator, on the cloud's virtual clock."""
+    """Build clients against the simulator, on the cloud's virtual clock.
+
+    The pacing of writes waits on that clock too: its sleep moves it.
+    """
+
+    async def advance(seconds: float) -> None:
+        cloud.advance(seconds)
 
     def factory(
         username: str = EMAIL, password: str = PASSWORD, **kwargs: Any
     ) -> HarviaClient:
         kwargs.setdefault("endpoints_url", server.endpoints_url)
         kwargs.setdefault("time_func", cloud.now)
+        kwargs.setdefault("sleep_func", advance)
         return HarviaClient(session, username, password, **kwargs)
 
     return factory

@@ -135,8 +135,8 @@ async def test_graphql_unauthorized_refreshes_and_retries(
 ) -> None:
     """GraphQL's Unauthorized takes the same token path."""
     cloud.faults.expire_tokens()
-    device = await client.get_device(fenix.device_id)
-    assert device.device_id == fenix.device_id
+    states = await client.get_ota_states()
+    assert [state.device_id for state in states] == [fenix.device_id]
     assert cloud.request_counts["POST /graphql/device"] == 2
     assert cloud.request_counts[REFRESH] == 1
 

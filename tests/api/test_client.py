@@ -84,7 +84,7 @@ async def test_get_devices_models(
         status = CabinStatus.from_payloads(state.reported, {}, True)
         assert status.has_steamer is expected
         assert status.mac is not None
-    assert devices[generic.device_id].capabilities.multi_cabin
+    assert devices[generic.device_id].capabilities.default_cabin == "C1"
     assert devices[generic.device_id].has_steamer is None
     assert devices[sensor.device_id].capabilities.telemetry_only
     assert devices[sensor.device_id].has_steamer is False
@@ -130,22 +130,6 @@ async def test_get_devices_skips_unreadable_rows(
     assert "SN-SECRET" not in caplog.text
 
 
-async def test_get_device_graphql(
-    client: HarviaClient, fenix: SimDevice, cloud: HarviaCloud
-) -> None:
-    """devicesGet; an unknown device is not found."""
-    device = await client.get_device(fenix.device_id)
-    assert device.device_id == fenix.device_id
-    assert device.serial_number == fenix.serial_number
-    with pytest.raises(HarviaNotFoundError):
-        await client.get_device("NOPE")
-    cloud.faults.set_route(
-        "POST /graphql/device", status=200, body={"data": {"devicesGet": None}}, count=1
-    )
-    with pytest.raises(HarviaNotFoundError):
-        await client.get_device(fenix.device_id)
-
-
 # -- state and telemetry -----------------------------------------------------------------
 
 
@@ -169,38 +153,6 @@ async def test_get_cabin_state(
         await client.get_cabin_state(fenix.device_id, "C9")
     with pytest.raises(HarviaNotFoundError):
         await client.get_cabin_state("NOPE", "C1")
-
-
-async def test_get_cabin_state_graphql_decodes_awsjson(
-    client: HarviaClient, fenix: SimDevice, sensor: SimDevice, cloud: HarviaCloud
-) -> None:
-    """devicesStatesGet: reported/desired JSON strings decoded."""
-    state = await client.get_cabin_state_graphql(fenix.device_id, "C1")
-    assert isinstance(state.reported, dict)
-    assert state.reported["saunaStatus"] == 0
-    assert state.desired == {}
-    assert state.connected is True
-    assert state.timestamp is not None
-    classic = await client.get_cabin_state_graphql(sensor.device_id, None)
-    assert classic.shadow_name == "classic"
-    with pytest.raises(HarviaNotFoundError):
-        await client.get_cabin_state_graphql(fenix.device_id, "C7")
-    cloud.faults.set_route(
-        "POST /graphql/device",
-        status=200,
-        body={"data": {"devicesStatesGet": {"deviceId": "x", "reported": "{broken"}}},
-        count=1,
-    )
-    with pytest.raises(HarviaParseError):
-        await client.get_cabin_state_graphql(fenix.device_id, "C1")
-    cloud.faults.set_route(
-        "POST /graphql/device",
-        status=200,
-        body={"data": {"devicesStatesGet": None}},
-        count=1,
-    )
-    with pytest.raises(HarviaNotFoundError):
-        await client.get_cabin_state_graphql(fenix.device_id, "C1")
 
 
 async def test_get_telemetry(
@@ -319,7 +271,7 @@ async def test_full_cabin_view(
 async def test_rest_commands(
     client: HarviaClient, fenix: SimDevice, cloud: HarviaCloud
 ) -> None:
-    """SAUNA, LIGHTS, FAN, HEATER go over REST with state on/off."""
+    """SAUNA, LIGHTS, FAN (the spec's REST types) go over REST with state on/off."""
     cabin = fenix.cabins["C1"]
     await client.send_command(fenix.device_id, "C1", CommandType.SAUNA, True)
     assert cabin.status == 1
@@ -327,11 +279,9 @@ async def test_rest_commands(
     assert cabin.light is False
     await client.send_command(fenix.device_id, None, CommandType.FAN, True)
     assert cabin.fan is True
-    await client.send_command(fenix.device_id, "C1", CommandType.HEATER, False)
-    assert cabin.element_on is False
     await client.send_command(fenix.device_id, "C1", CommandType.SAUNA, False)
     assert cabin.status == 0
-    assert cloud.request_counts[COMMAND] == 5
+    assert cloud.request_counts[COMMAND] == 4
     assert cloud.request_counts[GQL_COMMAND] == 0
     with pytest.raises(ValueError, match="Unknown command"):
         await client.send_command(fenix.device_id, "C1", "DANCE", True)
@@ -487,11 +437,11 @@ async def test_command_unknown_device(client: HarviaClient, account: Account) ->
         await client.send_command("NOPE", "C1", CommandType.STEAMER, True)
 
 
-@pytest.mark.parametrize("command", [CommandType.SAUNA, CommandType.HEATER])
 async def test_heater_on_never_resent(
-    client: HarviaClient, fenix: SimDevice, cloud: HarviaCloud, command: CommandType
+    client: HarviaClient, fenix: SimDevice, cloud: HarviaCloud
 ) -> None:
-    """A 401 on SAUNA/HEATER on: renewed, but the command is not re-sent."""
+    """A 401 on SAUNA on: renewed, but the command is not re-sent."""
+    command = CommandType.SAUNA
     cloud.faults.expire_tokens()
     with pytest.raises(HarviaCommandNotSentError) as err:
         await client.send_command(fenix.device_id, "C1", command, True)
@@ -505,23 +455,30 @@ async def test_heater_on_never_resent(
     assert cloud.request_counts[REFRESH] == 1
 
 
+@pytest.mark.parametrize(
+    ("command", "params"),
+    [(CommandType.SAUNA, {"on": 1}), (CommandType.HEATER, None)],
+)
 async def test_heater_on_via_graphql_never_resent(
-    client: HarviaClient, generic: SimDevice, cloud: HarviaCloud
+    client: HarviaClient,
+    generic: SimDevice,
+    cloud: HarviaCloud,
+    command: CommandType,
+    params: dict[str, int] | None,
 ) -> None:
-    """The rule holds whatever the transport."""
+    """The rule holds whatever the transport (HEATER is a GraphQL command)."""
+    generic.cabins["C1"].element_on = False
     cloud.faults.expire_tokens()
     with pytest.raises(HarviaCommandNotSentError):
-        await client.send_command(
-            generic.device_id, "C1", CommandType.SAUNA, True, params={"on": 1}
-        )
+        await client.send_command(generic.device_id, "C1", command, True, params=params)
     assert cloud.request_counts["POST /graphql/device"] == 1
+    assert generic.cabins["C1"].element_on is False
 
 
 @pytest.mark.parametrize(
     ("command", "on"),
     [
         (CommandType.SAUNA, False),
-        (CommandType.HEATER, False),
         (CommandType.LIGHTS, True),
     ],
 )
@@ -659,7 +616,6 @@ async def test_bare_403_on_sauna_on_after_good_refresh(
         (CommandType.SAUNA, {"message": "Unauthorized"}),
         (CommandType.SAUNA, {"message": "The incoming token has expired"}),
         (CommandType.SAUNA, {"message": "User is not authorized to access this resource with an explicit deny"}),
-        (CommandType.HEATER, {"error": "Forbidden"}),
     ],
 )  # fmt: skip
 async def test_token_403_on_heater_on_is_not_sent(
@@ -669,7 +625,7 @@ async def test_token_403_on_heater_on_is_not_sent(
     command: CommandType,
     body: dict[str, str],
 ) -> None:
-    """A 403 about the token (or on HEATER): not sent, not re-sent."""
+    """A 403 about the token: not sent, not re-sent."""
     cloud.faults.set_route(COMMAND, status=403, body=body, count=1)
     with pytest.raises(HarviaCommandNotSentError):
         await client.send_command(fenix.device_id, "C1", command, True)
@@ -711,7 +667,7 @@ async def test_errors_never_quote_the_cloud(
         count=1,
     )
     with pytest.raises(HarviaBadRequestError) as gql:
-        await client.get_device(fenix.device_id)
+        await client.get_ota_states()
     with pytest.raises(HarviaNotFoundError) as missing:
         await client.get_cabin_state(long_id, "C1")
     assert str(rest.value) == "HTTP 400 (BadRequest): request rejected"
@@ -719,8 +675,10 @@ async def test_errors_never_quote_the_cloud(
     for err in (rest.value, gql.value, missing.value):
         assert email not in str(err)
         assert long_id not in str(err)
-    # The cloud's words are still there for debugging, at debug level only.
-    assert email in caplog.text
+    # The cloud's words are logged for debugging, at debug level only, redacted.
+    assert "the cloud said" in caplog.text
+    assert email not in caplog.text
+    assert long_id not in caplog.text
     assert all(record.levelno == logging.DEBUG for record in caplog.records)
 
 
@@ -740,15 +698,18 @@ async def test_persistent_403_is_forbidden_not_auth(
 
 
 async def test_set_target(
-    client: HarviaClient, fenix: SimDevice, generic: SimDevice
+    client: HarviaClient, fenix: SimDevice, generic: SimDevice, cloud: HarviaCloud
 ) -> None:
     """Targets land in the active profile; integers are sent as such."""
     await client.set_target(fenix.device_id, "C1", temperature=85.0)
+    cloud.advance(35)  # the panel takes a target within ~35 s
     assert fenix.cabins["C1"].profile.target_temp == 85
     await client.set_target(generic.device_id, "C2", temperature=70, humidity=30.0)
+    cloud.advance(35)
     cabin = generic.cabins["C2"]
     assert (cabin.profile.target_temp, cabin.profile.target_hum) == (70, 30)
     await client.set_target(generic.device_id, None, humidity=25.5)
+    cloud.advance(35)
     assert generic.cabins["C1"].profile.target_hum in (25, 26)
     state = await client.get_cabin_state(fenix.device_id, "C1")
     status = CabinStatus.from_payloads(state.reported, {}, True)
@@ -818,7 +779,7 @@ async def test_ota_lifecycle(
     assert await client.start_ota(fenix.device_id, "ota-fenix-2.0-1.14.2") is True
     cloud.advance(30)
     (running,) = await client.get_ota_states(only_active=True)
-    assert running.in_progress
+    assert running.update_state == OtaStatus.IN_PROGRESS
     assert running.progress_percent is not None
     assert running.progress_percent > 0
     assert running.update_firmware_version == "1.14.2"
@@ -893,18 +854,20 @@ async def test_graphql_error_statuses(
     error: type[Exception],
 ) -> None:
     """AppSync-style errors per status map onto the hierarchy."""
-    cloud.faults.set_route("graphql:device:devicesGet", status=status, count=1)
+    cloud.faults.set_route(
+        "graphql:device:otaUpdatesStatesList", status=status, count=1
+    )
     with pytest.raises(error):
-        await client.get_device(fenix.device_id)
+        await client.get_ota_states()
 
 
 async def test_graphql_forbidden_is_not_token(
     client: HarviaClient, fenix: SimDevice, cloud: HarviaCloud
 ) -> None:
     """errorType Forbidden (not Unauthorized) does not touch the token."""
-    cloud.faults.set_route("graphql:device:devicesGet", status=403, count=1)
+    cloud.faults.set_route("graphql:device:otaUpdatesStatesList", status=403, count=1)
     with pytest.raises(HarviaForbiddenError):
-        await client.get_device(fenix.device_id)
+        await client.get_ota_states()
     assert cloud.request_counts[REFRESH] == 0
 
 
@@ -916,7 +879,7 @@ async def test_graphql_timeout(
     await client.login()
     cloud.faults.set_route("POST /graphql/device", latency=1.0, status=200, count=1)
     with pytest.raises(HarviaTimeoutError):
-        await client.get_device(fenix.device_id)
+        await client.get_ota_states()
 
 
 async def test_graphql_partial_data_is_kept(
@@ -927,9 +890,9 @@ async def test_graphql_partial_data_is_kept(
         "POST /graphql/device",
         status=200,
         body={
-            "data": {"devicesGet": {"id": "X", "type": "Fenix", "attr": []}},
-            "errors": [{"message": "roles unavailable", "errorType": "Partial"}],
+            "data": {"otaUpdatesStatesList": {"otaUpdateStates": [{"deviceId": "X"}]}},
+            "errors": [{"message": "progress unavailable", "errorType": "Partial"}],
         },
         count=1,
     )
-    assert (await client.get_device(fenix.device_id)).device_id == "X"
+    assert [state.device_id for state in await client.get_ota_states()] == ["X"]

@@ -143,9 +143,10 @@ def test_rest_error_messages_carry_no_server_text(
     assert str(exc).startswith(expected)
     assert exc.status == status
     _assert_private(exc)
-    # Still there for whoever debugs, and only at debug level.
+    # Logged for whoever debugs, only at debug level, and redacted.
     assert all(record.levelno == logging.DEBUG for record in caplog.records)
-    assert any(s in caplog.text for s in (EMAIL, LONG_ID))
+    assert "the cloud said" in caplog.text
+    assert not any(s in caplog.text for s in (EMAIL, LONG_ID))
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 import pytest
 
@@ -113,7 +114,7 @@ async def test_failure_for_all_raises_and_ends_the_poll(
     with pytest.raises(HarviaConnectionError):
         await poll.async_read()
     result: AccountData = {}
-    poll.store.poll_ended(result)
+    poll.store.poll_ended(result, datetime.now(UTC))
     assert result == {}
 
 

@@ -123,7 +123,7 @@ async def test_rest_answers_unusable(
         await client.get_cabin_state("D", "C1")
     misbehaving.set("/gql/device", {"errors": [], "data": None})
     with pytest.raises(HarviaParseError):
-        await client.get_device("D")
+        await client.get_ota_states()
 
 
 async def test_latest_data_forms(

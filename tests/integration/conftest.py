@@ -16,10 +16,14 @@ from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_time_changed,
 )
+from syrupy.assertion import SnapshotAssertion
 
 from custom_components.harvia import PLATFORMS
+from custom_components.harvia.api.pacing import DevicePacer
 from custom_components.harvia.const import CONF_ENDPOINTS_URL, DOMAIN
 from harvia_simulator import Account, HarviaCloud, SimDevice, SimulatorServer
+
+from .snapshot import HarviaSnapshotExtension
 
 # The simulator behind each config entry, for tests that wait on its pushes.
 _SIMULATORS: dict[str, SimulatorServer] = {}
@@ -35,6 +39,12 @@ PASSWORD = "correct-horse-battery"
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load custom_components/harvia."""
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Snapshots that hold on every Home Assistant release under test."""
+    return snapshot.use_extension(HarviaSnapshotExtension)
 
 
 @pytest.fixture
@@ -62,8 +72,32 @@ def entity_registry_enabled_by_default() -> Generator[None]:
 
 @pytest.fixture
 def cloud() -> HarviaCloud:
-    """A simulated Harvia cloud; unacknowledged commands fail fast."""
+    """A simulated Harvia cloud; unacknowledged commands fail fast.
+
+    The panel takes a written target at once here (the real one takes up to
+    ~35 s, which the simulator models by default): these tests read the
+    cloud right after a write.
+    """
     return HarviaCloud(ack_timeout=0.05)
+
+
+@pytest.fixture(autouse=True)
+def paced_on_simulator(cloud: HarviaCloud) -> Generator[None]:
+    """Pace writes on the simulator's clock: the pacing wait moves that clock.
+
+    The simulator refuses a command within a second of the previous one to
+    the device (on its virtual clock); the client's one-second wait must be
+    virtual time on the same clock, never a real sleep.
+    """
+
+    async def advance(seconds: float) -> None:
+        cloud.advance(seconds)
+
+    def pacer(*_args: Any, **_kwargs: Any) -> DevicePacer:
+        return DevicePacer(cloud.now, advance)
+
+    with patch("custom_components.harvia.api.client.DevicePacer", pacer):
+        yield
 
 
 @pytest.fixture

@@ -212,6 +212,9 @@ async def test_target_temperature(
         FENIX,
         **{ATTR_TEMPERATURE: 90, ATTR_HVAC_MODE: HVACMode.HEAT},
     )
+    # The session starts on the old target; the panel reports the new one
+    # up to ~35 s after the write.
+    cloud.advance(40)
     await async_refresh(hass, init_integration)
     state = _state(hass, FENIX)
     assert state.state == HVACMode.HEAT

@@ -9,11 +9,12 @@ from typing import Any
 from homeassistant.config_entries import SOURCE_USER
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.data_entry_flow import FlowResultType, section
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.harvia.api import DEFAULT_ENDPOINTS_URL
+from custom_components.harvia.config_flow import SECTION_ADVANCED
 from custom_components.harvia.const import CONF_ENDPOINTS_URL, DOMAIN
 from harvia_simulator import Account, HarviaCloud, SimulatorServer
 
@@ -22,13 +23,29 @@ from .conftest import EMAIL, PASSWORD
 pytestmark = pytest.mark.usefixtures("devices")
 
 
-async def _start(hass: HomeAssistant, *, advanced: bool = True) -> dict[str, Any]:
+async def _start(hass: HomeAssistant) -> dict[str, Any]:
     result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": SOURCE_USER, "show_advanced_options": advanced}
+        DOMAIN, context={"source": SOURCE_USER}
     )
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "user"
     return dict(result)
+
+
+def _advanced(url: str) -> dict[str, Any]:
+    """The form's collapsed section holding the endpoints URL."""
+    return {SECTION_ADVANCED: {CONF_ENDPOINTS_URL: url}}
+
+
+def _url_section(result: dict[str, Any]) -> tuple[section, Any]:
+    """The advanced section of a form and its endpoints URL field."""
+    schema = result["data_schema"].schema
+    assert CONF_ENDPOINTS_URL not in schema
+    advanced = schema[SECTION_ADVANCED]
+    assert isinstance(advanced, section)
+    (field,) = advanced.schema.schema
+    assert field == CONF_ENDPOINTS_URL
+    return advanced, field
 
 
 async def test_user_flow_creates_entry(
@@ -41,7 +58,7 @@ async def test_user_flow_creates_entry(
         {
             CONF_USERNAME: f"  {EMAIL} ",
             CONF_PASSWORD: PASSWORD,
-            CONF_ENDPOINTS_URL: simulator.endpoints_url,
+            **_advanced(simulator.endpoints_url),
         },
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
@@ -54,12 +71,13 @@ async def test_user_flow_creates_entry(
     assert result["result"].unique_id == account.username
 
 
-async def test_user_flow_without_advanced_mode_uses_default_url(
+async def test_user_form_keeps_the_url_in_a_collapsed_section(
     hass: HomeAssistant,
 ) -> None:
-    """Without advanced mode the form has no URL field: the real cloud is used."""
-    result = await _start(hass, advanced=False)
-    assert CONF_ENDPOINTS_URL not in result["data_schema"].schema
+    """The endpoints URL waits in a collapsed section, set to the real cloud."""
+    advanced, field = _url_section(await _start(hass))
+    assert advanced.options == {"collapsed": True}
+    assert field.default() == DEFAULT_ENDPOINTS_URL
 
 
 @pytest.mark.parametrize(
@@ -77,7 +95,7 @@ async def test_user_flow_without_advanced_mode_uses_default_url(
         ),
         (
             lambda cloud, data: data.update(
-                {CONF_ENDPOINTS_URL: data[CONF_ENDPOINTS_URL] + "-missing"}
+                _advanced(data[SECTION_ADVANCED][CONF_ENDPOINTS_URL] + "-missing")
             ),
             "cannot_connect",
         ),
@@ -98,7 +116,7 @@ async def test_user_flow_errors_then_recovers(
     good = {
         CONF_USERNAME: EMAIL,
         CONF_PASSWORD: PASSWORD,
-        CONF_ENDPOINTS_URL: simulator.endpoints_url,
+        **_advanced(simulator.endpoints_url),
     }
     data = dict(good)
     mutate(cloud, data)
@@ -122,7 +140,7 @@ async def test_same_account_twice_aborts(
         {
             CONF_USERNAME: EMAIL,
             CONF_PASSWORD: PASSWORD,
-            CONF_ENDPOINTS_URL: simulator.endpoints_url,
+            **_advanced(simulator.endpoints_url),
         },
     )
     assert result["type"] is FlowResultType.ABORT
@@ -172,12 +190,14 @@ async def test_reconfigure(
 ) -> None:
     """Reconfigure changes the sign-in of the same account."""
     cloud.account(EMAIL).password = "rotated-password"
-    result = await config_entry.start_reconfigure_flow(hass, show_advanced_options=True)
+    result = await config_entry.start_reconfigure_flow(hass)
     assert result["step_id"] == "reconfigure"
+    _, field = _url_section(result)
+    assert field.default() == config_entry.data[CONF_ENDPOINTS_URL]
     data = {
         CONF_USERNAME: EMAIL,
         CONF_PASSWORD: "bad",
-        CONF_ENDPOINTS_URL: simulator.endpoints_url,
+        **_advanced(simulator.endpoints_url),
     }
     result = await hass.config_entries.flow.async_configure(result["flow_id"], data)
     assert result["errors"] == {"base": "invalid_auth"}
@@ -194,10 +214,13 @@ async def test_reconfigure_other_account_aborts(
     """Reconfigure cannot move the entry to another account."""
     cloud.add_account("other@example.com", "other-password")
     result = await config_entry.start_reconfigure_flow(hass)
-    assert CONF_ENDPOINTS_URL not in result["data_schema"].schema
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"],
-        {CONF_USERNAME: "other@example.com", CONF_PASSWORD: "other-password"},
+        {
+            CONF_USERNAME: "other@example.com",
+            CONF_PASSWORD: "other-password",
+            **_advanced(config_entry.data[CONF_ENDPOINTS_URL]),
+        },
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "wrong_account"
@@ -235,7 +258,7 @@ async def test_token_without_account_id(
         {
             CONF_USERNAME: EMAIL,
             CONF_PASSWORD: PASSWORD,
-            CONF_ENDPOINTS_URL: simulator.endpoints_url,
+            **_advanced(simulator.endpoints_url),
         },
     )
     assert result["errors"] == {"base": "unknown"}

@@ -10,6 +10,7 @@ from homeassistant.helpers import device_registry as dr
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.harvia.compat import async_get_device
 from custom_components.harvia.const import DOMAIN, PUSH_SAFETY_INTERVAL, SCAN_INTERVAL
 from harvia_simulator import HarviaCloud, SimDevice
 from harvia_simulator.tokens import TokenError
@@ -131,7 +132,9 @@ async def test_device_registry(
 
     Models read as a person knows them: no "Fenix (Fenix)" or "sauna (Generic)".
     """
-    fenix = device_registry.async_get_device(identifiers={(DOMAIN, "fenix-dry-0001")})
+    fenix = async_get_device(
+        device_registry, init_integration.entry_id, (DOMAIN, "fenix-dry-0001")
+    )
     assert fenix is not None
     assert fenix.manufacturer == "Harvia"
     assert fenix.name == "Home Sauna"
@@ -143,8 +146,8 @@ async def test_device_registry(
         device_id: (device.model, device.model_id)
         for device_id in ("fenix-combi-0002", "sensor-0004")
         if (
-            device := device_registry.async_get_device(
-                identifiers={(DOMAIN, device_id)}
+            device := async_get_device(
+                device_registry, init_integration.entry_id, (DOMAIN, device_id)
             )
         )
     }
@@ -153,13 +156,17 @@ async def test_device_registry(
         "sensor-0004": ("SaunaSensor", "SAM001W"),
     }
 
-    generic = device_registry.async_get_device(identifiers={(DOMAIN, "generic-0003")})
+    generic = async_get_device(
+        device_registry, init_integration.entry_id, (DOMAIN, "generic-0003")
+    )
     assert generic is not None
     assert (generic.model, generic.model_id) == ("Sauna controller", None)
     assert generic.name == "Spa controller"
     for number, cabin in enumerate(("C1", "C2"), start=1):
-        cabin_device = device_registry.async_get_device(
-            identifiers={(DOMAIN, f"generic-0003_{cabin}")}
+        cabin_device = async_get_device(
+            device_registry,
+            init_integration.entry_id,
+            (DOMAIN, f"generic-0003_{cabin}"),
         )
         assert cabin_device is not None
         assert cabin_device.via_device_id == generic.id

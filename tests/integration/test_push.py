@@ -15,6 +15,7 @@ from homeassistant.helpers import device_registry as dr
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.harvia.compat import async_get_device
 from custom_components.harvia.const import DOMAIN, PUSH_SAFETY_INTERVAL, SCAN_INTERVAL
 from harvia_simulator import Account, HarviaCloud, SimDevice
 
@@ -266,7 +267,9 @@ async def test_devices_added_and_removed(
     sensor = cloud.add_device(account, "fenix", name="Cottage", device_id="cottage-9")
     await async_pass_time(hass, freezer, cloud, init_integration, PUSH_SAFETY_INTERVAL)
     assert hass.states.get("climate.cottage") is not None
-    assert device_registry.async_get_device(identifiers={(DOMAIN, "cottage-9")})
+    assert async_get_device(
+        device_registry, init_integration.entry_id, (DOMAIN, "cottage-9")
+    )
     realtime = init_integration.runtime_data.coordinator.realtime
     assert realtime is not None
     assert "cottage-9" in realtime.device_ids
@@ -279,9 +282,11 @@ async def test_devices_added_and_removed(
 
     cloud.remove_device("generic-0003")
     await async_pass_time(hass, freezer, cloud, init_integration, PUSH_SAFETY_INTERVAL)
-    assert not device_registry.async_get_device(identifiers={(DOMAIN, "generic-0003")})
-    assert not device_registry.async_get_device(
-        identifiers={(DOMAIN, "generic-0003_C1")}
+    assert not async_get_device(
+        device_registry, init_integration.entry_id, (DOMAIN, "generic-0003")
+    )
+    assert not async_get_device(
+        device_registry, init_integration.entry_id, (DOMAIN, "generic-0003_C1")
     )
     assert hass.states.get("climate.spa") is None
     assert "generic-0003" not in realtime.device_ids

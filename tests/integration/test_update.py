@@ -45,6 +45,7 @@ from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.harvia.api import Device, OtaState, OtaStatus, OtaUpdate
+from custom_components.harvia.compat import async_get_device
 from custom_components.harvia.const import DOMAIN
 from custom_components.harvia.firmware import (
     CATALOGUE_INTERVAL,
@@ -796,7 +797,9 @@ async def test_running_install_at_setup(
     assert state.attributes[ATTR_IN_PROGRESS] is False
     assert state.attributes[ATTR_INSTALLED_VERSION] == "1.14.2"
     assert state.state == STATE_OFF
-    device = device_registry.async_get_device(identifiers={(DOMAIN, FENIX_ID)})
+    device = async_get_device(
+        device_registry, config_entry.entry_id, (DOMAIN, FENIX_ID)
+    )
     assert device is not None
     assert device.sw_version == "1.14.2"
 
@@ -927,7 +930,9 @@ async def test_device_registry_firmware(
     device_registry: dr.DeviceRegistry,
 ) -> None:
     """The device page shows the firmware the controller reports."""
-    device = device_registry.async_get_device(identifiers={(DOMAIN, FENIX_ID)})
+    device = async_get_device(
+        device_registry, init_integration.entry_id, (DOMAIN, FENIX_ID)
+    )
     assert device is not None
     assert device.sw_version == "1.12.0"
     device_registry.async_update_device(device.id, sw_version="1.0.0")

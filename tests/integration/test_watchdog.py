@@ -105,15 +105,6 @@ async def test_silent_telemetry_feed_read_and_resubscribed(
     await async_pass_time(
         hass, freezer, cloud, init_integration, minute + WATCH_INTERVAL
     )
-    print(
-        "DBG",
-        sorted(cloud.request_counts.items()),
-        [
-            r.getMessage()
-            for r in caplog.records
-            if r.name.startswith("custom_components")
-        ],
-    )
     assert _telemetry_reads(cloud) == reads + 1
     # The resubscribe: one stop and one start of that feed alone (planned
     # socket renewals start every feed, without a stop).

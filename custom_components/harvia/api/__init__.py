@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from . import optimistic
+from ._http import redact, redact_addresses
 from .auth import HarviaAuth, decode_jwt_claims
 from .client import HarviaClient
 from .documents import (
@@ -42,7 +43,6 @@ from .models import (
     Capabilities,
     CommandType,
     Device,
-    DeviceType,
     OtaState,
     OtaStatus,
     OtaUpdate,
@@ -71,7 +71,6 @@ __all__ = [
     "Capabilities",
     "CommandType",
     "Device",
-    "DeviceType",
     "Endpoints",
     "GraphQLEndpoint",
     "HarviaAuth",
@@ -104,4 +103,6 @@ __all__ = [
     "document_text",
     "merge_payload",
     "optimistic",
+    "redact",
+    "redact_addresses",
 ]

@@ -72,6 +72,24 @@ _TOKEN_PROBLEM: Final = re.compile(
 )
 # What an error code looks like (see safe_code).
 _CODE: Final = re.compile(r"[A-Za-z][A-Za-z_.:]{0,63}")
+#: Requests one account may have in flight at once: callers may gather freely.
+MAX_IN_FLIGHT: Final = 8
+
+# Values private wherever they appear: e-mail addresses, JWTs, MAC addresses.
+_ADDRESSES: Final = (
+    r"[^\s@'\"<>(){}\[\],;:]+@[^\s@'\"<>(){}\[\],;:]+\.[A-Za-z]{2,}"
+    r"|eyJ[\w-]*\.[\w-]*\.?[\w-]*"
+    r"|\b(?:[0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}\b"
+)
+_ADDRESS: Final = re.compile(_ADDRESSES)
+# What else the cloud's prose may echo: quoted values (ids, names, input) and
+# words that mix letters and digits or are long digit runs (serial numbers,
+# device ids, SSIDs).
+_PRIVATE: Final = re.compile(
+    _ADDRESSES + r"|'[^']*'|\"[^\"]*\""
+    r"|\b(?=[\w-]*\d)(?=[\w-]*[A-Za-z])[\w-]{6,}\b"
+    r"|\b\d{6,}\b"
+)
 
 #: Our wording of the refusal of a remote start.
 REMOTE_START_REFUSED: Final = (
@@ -120,8 +138,32 @@ async def send(
     token: str | None = None,
     params: Mapping[str, str] | None = None,
     json_body: Any = None,
+    in_flight: asyncio.Semaphore | None = None,
 ) -> Response:
-    """Send one request and read its body; network errors become Harvia errors."""
+    """Send one request and read its body; network errors become Harvia errors.
+
+    ``in_flight`` bounds the account's concurrent requests (the time spent
+    waiting for a slot does not count against ``request_timeout``).
+    """
+    if in_flight is None:
+        return await _send(
+            session, method, url, request_timeout, token, params, json_body
+        )
+    async with in_flight:
+        return await _send(
+            session, method, url, request_timeout, token, params, json_body
+        )
+
+
+async def _send(
+    session: aiohttp.ClientSession,
+    method: str,
+    url: str,
+    request_timeout: float,
+    token: str | None,
+    params: Mapping[str, str] | None,
+    json_body: Any,
+) -> Response:
     headers = {"Accept": "application/json"}
     if token is not None:
         headers["Authorization"] = f"Bearer {token}"
@@ -204,10 +246,27 @@ def _detail(prefix: str, codes: list[str], wording: str) -> str:
     return prefix + (f" ({', '.join(unique)})" if unique else "") + f": {wording}"
 
 
+def redact(text: str) -> str:
+    """``text`` with e-mails, tokens, MACs, quoted values and ids masked.
+
+    The one scrubber of the cloud's prose before it reaches a log line.
+    """
+    return _PRIVATE.sub("***", text)
+
+
+def redact_addresses(text: str, mask: str = "***") -> str:
+    """``text`` with e-mail addresses, JWTs and MAC addresses masked.
+
+    For data that must stay readable otherwise (diagnostics keep ids).
+    """
+    return _ADDRESS.sub(mask, text)
+
+
 def log_server_text(context: str, text: str) -> None:
-    """Log the cloud's own error text at debug level (never in messages)."""
+    """Log the cloud's own error text at debug level, redacted (never in messages)."""
     if text:
-        _LOGGER.debug("%s; the cloud said: %s", context, text)
+        # Bounded first: the cloud's text may be long, and redaction scans it.
+        _LOGGER.debug("%s; the cloud said: %s", context, redact(text[:300]))
 
 
 def map_rest_error(status: int, body: Any) -> HarviaError:

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-import re
-from typing import Any, Final
+from typing import Any
 
 from ._http import (
     _BAD_REQUEST,
@@ -44,24 +43,6 @@ from .exceptions import (
     HarviaParseError,
     HarviaRemoteStartNotAllowedError,
 )
-
-# What may identify a person or a device inside the cloud's prose: e-mail
-# addresses, UUIDs and other long hex ids, MAC addresses, and words that mix
-# letters and digits (serial numbers, device ids).
-_PRIVATE: Final = re.compile(
-    r"[^\s@\"']+@[^\s@\"']+"
-    r"|\b[0-9A-Fa-f]{2}(?:[:-][0-9A-Fa-f]{2}){5}\b"
-    r"|\b[0-9A-Fa-f]{8}-[0-9A-Fa-f-]{4,}\b"
-    r"|\b(?=[A-Za-z_-]*\d)(?=[\d_-]*[A-Za-z])[A-Za-z0-9_-]{6,}\b"
-    r"|\d{5,}"
-)
-#: Longest cloud text logged (after redaction).
-MAX_LOGGED_TEXT: Final = 200
-
-
-def redact_text(text: str) -> str:
-    """The cloud's prose with e-mail addresses, ids and serials replaced."""
-    return _PRIVATE.sub("<redacted>", text[: MAX_LOGGED_TEXT * 2])[:MAX_LOGGED_TEXT]
 
 
 def _text(value: Any) -> str:
@@ -161,7 +142,7 @@ def map_graphql_errors(errors: Any) -> HarviaError:
     entries = parse_errors(errors)
     first = entries[0] if entries else GraphQLErrorEntry("", "", None, "")
     text = " ".join(p for p in (first.error_type, first.code, first.message) if p)
-    log_server_text("GraphQL error", redact_text(first.message))
+    log_server_text("GraphQL error", first.message)
     codes = first.codes
     code = first.code
 

@@ -91,14 +91,19 @@ class HarviaAuth:
         *,
         request_timeout: float = 20.0,
         time_func: Callable[[], float] = time.time,
+        in_flight: asyncio.Semaphore | None = None,
     ) -> None:
-        """Store the account; nothing is sent before the first call."""
+        """Store the account; nothing is sent before the first call.
+
+        ``in_flight`` is the account's bound on concurrent requests.
+        """
         self._session = session
         self._generics_url = generics_url.rstrip("/")
         self._username = username
         self._password = password
         self._request_timeout = request_timeout
         self._time = time_func
+        self._in_flight = in_flight
         self._lock = asyncio.Lock()
         self._id_token: str | None = None
         self._refresh_token: str | None = None
@@ -227,6 +232,7 @@ class HarviaAuth:
             request_timeout=self._request_timeout,
             token=token,
             json_body=dict(body),
+            in_flight=self._in_flight,
         )
 
     async def _login(self) -> None:

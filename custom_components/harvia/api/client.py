@@ -5,6 +5,10 @@ idToken; a 401/403 (or GraphQL ``Unauthorized``) renews the token and re-sends
 the call once. Nothing else is retried: a command is sent once, and a command
 that starts the sauna or the heater is never re-sent automatically at all.
 
+Writes to one device (commands, targets, profiles) go one at a time, at
+least a second apart (see :mod:`.pacing`); at most
+:data:`~._http.MAX_IN_FLIGHT` requests of the account are in flight at once.
+
 Commands block until the device acknowledges them (API Gateway gives up after
 ~29 s with a 504), so they have their own, longer timeout
 (``command_timeout``); a command that runs into it raises
@@ -14,7 +18,7 @@ Commands block until the device acknowledges them (API Gateway gives up after
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 import json
 import logging
 import time
@@ -25,6 +29,7 @@ from graphql import DocumentNode
 
 from . import documents
 from ._http import (
+    MAX_IN_FLIGHT,
     REMOTE_START_REFUSED,
     TokenRejectedError,
     map_failure,
@@ -35,6 +40,7 @@ from .appsync import collect_pages, map_graphql_errors
 from .auth import HarviaAuth
 from .endpoints import DEFAULT_ENDPOINTS_URL, Endpoints, GraphQLEndpoint
 from .exceptions import (
+    HarviaBadRequestError,
     HarviaCommandNotSentError,
     HarviaCommandTimeoutError,
     HarviaConnectionError,
@@ -54,6 +60,7 @@ from .models import (
     ShadowState,
     Telemetry,
 )
+from .pacing import DevicePacer
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -106,8 +113,13 @@ class HarviaClient:
         request_timeout: float = 20.0,
         command_timeout: float = DEFAULT_COMMAND_TIMEOUT,
         time_func: Callable[[], float] = time.time,
+        sleep_func: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        """Store the account; nothing is sent before the first call."""
+        """Store the account; nothing is sent before the first call.
+
+        ``time_func`` and ``sleep_func`` are the clock of token expiry and of
+        the pacing of writes; tests inject virtual ones.
+        """
         self._session = session
         self._username = username
         self._password = password
@@ -118,6 +130,11 @@ class HarviaClient:
         self._endpoints: Endpoints | None = None
         self._auth: HarviaAuth | None = None
         self._login_lock = asyncio.Lock()
+        self._in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
+        self._pacer = DevicePacer(time_func, sleep_func)
+        # Whether the data API's devicesMeasurementsLatest may be used: it is
+        # undocumented, so the first refusal switches this client to REST.
+        self._measurements_graphql = True
 
     def __repr__(self) -> str:
         """Never show the account or tokens."""
@@ -166,6 +183,7 @@ class HarviaClient:
             self._password,
             request_timeout=self._request_timeout,
             time_func=self._time,
+            in_flight=self._in_flight,
         )
         await auth.login()
         self._endpoints, self._auth = endpoints, auth
@@ -190,6 +208,7 @@ class HarviaClient:
             "GET",
             self._endpoints_url,
             request_timeout=self._request_timeout,
+            in_flight=self._in_flight,
         )
         if not response.ok:
             # Whatever the status, the cloud cannot be used: cannot connect.
@@ -285,6 +304,7 @@ class HarviaClient:
                 token=token,
                 params=params,
                 json_body=json_body,
+                in_flight=self._in_flight,
             )
         except HarviaTimeoutError as err:
             if not command:
@@ -370,18 +390,6 @@ class HarviaClient:
             next_token = token
         return devices
 
-    async def get_device(self, device_id: str) -> Device:
-        """One device (GraphQL ``devicesGet``)."""
-        data = await self._graphql(
-            (await self._api()).graphql_device,
-            documents.DEVICES_GET,
-            {"deviceId": device_id},
-        )
-        row = data.get("devicesGet")
-        if row is None:
-            raise HarviaNotFoundError("Device not found")
-        return Device.from_dict(row)
-
     async def _api(self) -> Endpoints:
         await self._ensure_auth()
         return self.endpoints
@@ -400,20 +408,6 @@ class HarviaClient:
             "GET", self._device_url("/devices/state"), params=params
         )
         return ShadowState.from_dict(body)
-
-    async def get_cabin_state_graphql(
-        self, device_id: str, shadow: str | None
-    ) -> ShadowState:
-        """A shadow over GraphQL (``devicesStatesGet``); AWSJSON decoded."""
-        data = await self._graphql(
-            (await self._api()).graphql_device,
-            documents.DEVICES_STATES_GET,
-            {"deviceId": device_id, "shadowName": shadow},
-        )
-        state = data.get("devicesStatesGet")
-        if state is None:
-            raise HarviaNotFoundError("Device state not found")
-        return ShadowState.from_dict(state)
 
     async def get_cabin_states(
         self, cabins: Sequence[tuple[str, str | None]]
@@ -445,7 +439,7 @@ class HarviaClient:
         return states
 
     async def get_telemetry(self, device_id: str, cabin_id: str | None) -> Telemetry:
-        """Latest telemetry of a cabin (``GET /data/latest-data``)."""
+        """Latest telemetry of a cabin (``GET /data/latest-data``, documented)."""
         endpoints = await self._api()
         params = {"deviceId": device_id}
         if cabin_id:
@@ -462,8 +456,43 @@ class HarviaClient:
             return Telemetry.from_data({}, device_id=device_id, sub_id=cabin_id)
         return Telemetry.from_dict(body)
 
-    async def get_latest_measurements(self, device_id: str) -> list[Telemetry]:
-        """Latest measurements of every cabin (GraphQL data API)."""
+    async def get_latest_measurements(
+        self, device_id: str, cabin_ids: Iterable[str | None] = (None,)
+    ) -> list[Telemetry]:
+        """Latest measurements of every cabin of a device.
+
+        Read with the data API's ``devicesMeasurementsLatest`` (one call for
+        every cabin), which is undocumented: once the cloud refuses it (a
+        validation error, an unknown field, not allowed), this client reads
+        the documented ``GET /data/latest-data`` instead, from then on, once
+        for each of ``cabin_ids`` (None: the device's default cabin), since
+        that call knows no "every cabin".
+        """
+        if self._measurements_graphql:
+            try:
+                return await self._measurements_latest_graphql(device_id)
+            except (HarviaBadRequestError, HarviaForbiddenError) as err:
+                _LOGGER.debug(
+                    "devicesMeasurementsLatest refused (%s); reading telemetry "
+                    "over REST from now on",
+                    err,
+                )
+                self._measurements_graphql = False
+        records = await asyncio.gather(
+            *(self._latest_data(device_id, cabin_id) for cabin_id in cabin_ids)
+        )
+        return [record for record in records if record is not None and record.raw]
+
+    async def _latest_data(
+        self, device_id: str, cabin_id: str | None
+    ) -> Telemetry | None:
+        try:
+            return await self.get_telemetry(device_id, cabin_id)
+        except HarviaNotFoundError:
+            # The cloud has no sample of the cabin yet (a cold SaunaSensor).
+            return None
+
+    async def _measurements_latest_graphql(self, device_id: str) -> list[Telemetry]:
         data = await self._graphql(
             (await self._api()).graphql_data,
             documents.DEVICES_MEASUREMENTS_LATEST,
@@ -491,8 +520,8 @@ class HarviaClient:
     ) -> None:
         """Send a command once and wait for the device's acknowledgement.
 
-        ``SAUNA``/``LIGHTS``/``FAN``/``HEATER`` without ``params`` go over REST
-        with state on/off. Others (or any with ``params``) go over GraphQL
+        ``SAUNA``/``LIGHTS``/``FAN`` without ``params`` go over REST with state
+        on/off (the types the REST spec lists). Others (or any with ``params``) go over GraphQL
         ``devicesCommandsSend`` with ``params`` as a JSON string (default
         ``{"on": 1|0}``), e.g. ``ADJUST_DURATION`` with ``{"duration": 60}``.
 
@@ -502,15 +531,31 @@ class HarviaClient:
         :class:`HarviaRemoteStartNotAllowedError` for a 403 on ``SAUNA`` on
         that is not about the token). No answer within ``command_timeout``
         raises :class:`HarviaCommandTimeoutError` (outcome unknown, never
-        re-sent).
+        re-sent). A ``handled``/``response`` of ``false`` raises the error its
+        reason names (:class:`HarviaDeviceUnavailableError` when it names
+        none). Writes to one device are paced (see :mod:`.pacing`).
         """
         try:
             command = CommandType(command)
         except ValueError as err:
             raise ValueError(f"Unknown command type {command!r}") from err
+        endpoints = await self._api()
+        async with self._pacer.write(device_id):
+            await self._send_command(
+                endpoints, device_id, cabin_id, command, on, params
+            )
+
+    async def _send_command(
+        self,
+        endpoints: Endpoints,
+        device_id: str,
+        cabin_id: str | None,
+        command: CommandType,
+        on: bool,
+        params: Mapping[str, Any] | None,
+    ) -> None:
         resend = not (on and command in _NO_RESEND_ON)
         remote_start = on and command is CommandType.SAUNA
-        endpoints = await self._api()
         if command in REST_COMMANDS and params is None:
             body: dict[str, Any] = {
                 "deviceId": device_id,
@@ -571,7 +616,10 @@ class HarviaClient:
             body["temperature"] = _json_number(temperature)
         if humidity is not None:
             body["humidity"] = _json_number(humidity)
-        await self._call("PATCH", self._device_url("/devices/target"), json_body=body)
+        async with self._pacer.write(device_id):
+            await self._call(
+                "PATCH", self._device_url("/devices/target"), json_body=body
+            )
 
     async def set_profile(
         self, device_id: str, cabin_id: str | None, profile: int
@@ -585,7 +633,10 @@ class HarviaClient:
         body: dict[str, Any] = {"deviceId": device_id, "profile": str(int(profile))}
         if cabin_id:
             body["cabin"] = {"id": cabin_id}
-        await self._call("PATCH", self._device_url("/devices/profile"), json_body=body)
+        async with self._pacer.write(device_id):
+            await self._call(
+                "PATCH", self._device_url("/devices/profile"), json_body=body
+            )
 
     # -- firmware --------------------------------------------------------------------
 
@@ -621,20 +672,22 @@ class HarviaClient:
 
     async def start_ota(self, device_id: str, ota_id: str) -> bool:
         """Start a firmware update; the cloud's success flag."""
-        data = await self._graphql(
-            (await self._api()).graphql_device,
-            documents.DEVICES_OTA_UPDATES_START,
-            {"deviceId": device_id, "otaId": ota_id},
-        )
+        api = (await self._api()).graphql_device
+        async with self._pacer.write(device_id):
+            data = await self._graphql(
+                api,
+                documents.DEVICES_OTA_UPDATES_START,
+                {"deviceId": device_id, "otaId": ota_id},
+            )
         return data.get("devicesOtaUpdatesStart") is True
 
     async def cancel_ota(self, device_id: str) -> bool:
         """Cancel a firmware update; the cloud's success flag."""
-        data = await self._graphql(
-            (await self._api()).graphql_device,
-            documents.DEVICES_OTA_UPDATES_CANCEL,
-            {"deviceId": device_id},
-        )
+        api = (await self._api()).graphql_device
+        async with self._pacer.write(device_id):
+            data = await self._graphql(
+                api, documents.DEVICES_OTA_UPDATES_CANCEL, {"deviceId": device_id}
+            )
         return data.get("devicesOtaUpdatesCancel") is True
 
     async def _paginate(

@@ -29,7 +29,6 @@ def _load_all() -> dict[str, DocumentNode]:
 DOCUMENTS: Final = MappingProxyType(_load_all())
 
 # Device API (GraphQL.device)
-DEVICES_GET: Final = DOCUMENTS["devices_get"]
 DEVICES_STATES_GET: Final = DOCUMENTS["devices_states_get"]
 DEVICES_COMMANDS_SEND: Final = DOCUMENTS["devices_commands_send"]
 OTA_UPDATES_LIST: Final = DOCUMENTS["ota_updates_list"]

@@ -5,9 +5,11 @@ whose id sits in ``name``, ``temp``/``temperature`` aliases, AWSJSON strings,
 the stale top-level ``targetTemp``, ``activeProfile`` as a string, and the
 scheduled wait that reports ``heater.on`` = 1.
 
-Models never leak ``KeyError``/``TypeError``/``ValueError``: a payload that is
-unusable as a whole raises :class:`HarviaParseError`; a missing or wrong-typed
-field becomes ``None``.
+Models never leak ``KeyError``/``TypeError``/``ValueError``/``OverflowError``/
+``RecursionError``: a payload that is unusable as a whole (or nested deeper
+than :data:`MAX_DEPTH`) raises :class:`HarviaParseError`; a missing,
+wrong-typed or out-of-range field (NaN, infinity, an integer too large for a
+float) becomes ``None``.
 """
 
 from __future__ import annotations
@@ -31,6 +33,14 @@ MAX_HUMIDITY: Final = 100
 STEAM_LIMIT: Final = 140
 # Session length cap (minutes) when the panel does not report settings.maxOnTime.
 DEFAULT_MAX_ON_TIME: Final = 360
+
+#: Deepest nesting of objects and lists accepted in a payload (real ones
+#: nest four levels at most).
+MAX_DEPTH: Final = 32
+# Largest magnitude of a number field: beyond it a value is nonsense (and
+# its digits would not fit a state). Epoch milliseconds stay well below.
+_MAX_NUMBER: Final = 1e15
+_MAX_INT: Final = 2**53
 
 # Envelope keys of a telemetry record; everything else is measurement data
 # when a record arrives without a ``data`` object.
@@ -56,10 +66,10 @@ def _str(value: Any) -> str | None:
     """Return a non-empty string (numbers are stringified), else ``None``."""
     if isinstance(value, str):
         return value if value else None
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        if isinstance(value, float) and not math.isfinite(value):
-            return None
-        return str(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value) if abs(value) <= _MAX_INT else None
+    if isinstance(value, float):
+        return str(value) if math.isfinite(value) else None
     return None
 
 
@@ -67,22 +77,23 @@ def parse_float(value: Any) -> float | None:
     """Return a finite float from a number or numeric string, else ``None``."""
     if isinstance(value, bool):
         return None
-    if isinstance(value, int | float):
-        result = float(value)
-    elif isinstance(value, str):
-        try:
+    try:
+        if isinstance(value, int | float):
+            result = float(value)
+        elif isinstance(value, str):
             result = float(value.strip())
-        except ValueError:
+        else:
             return None
-    else:
+    except (ValueError, OverflowError):
+        # An integer too large for a float, or text that is not a number.
         return None
-    return result if math.isfinite(result) else None
+    return result if math.isfinite(result) and abs(result) <= _MAX_NUMBER else None
 
 
 def _int(value: Any, *, strict: bool = False) -> int | None:
     """Return an int; ``strict`` refuses non-integral numbers instead of rounding."""
     number = parse_float(value)
-    if number is None:
+    if number is None or abs(number) > _MAX_INT:
         return None
     if strict and not number.is_integer():
         return None
@@ -93,8 +104,10 @@ def _bool(value: Any) -> bool | None:
     """Return a bool from a bool, 0/1 number or on/off-like string."""
     if isinstance(value, bool):
         return value
-    if isinstance(value, int | float):
-        return None if isinstance(value, float) and math.isnan(value) else value != 0
+    if isinstance(value, int):
+        return value != 0
+    if isinstance(value, float):
+        return value != 0 if math.isfinite(value) else None
     if isinstance(value, str):
         lowered = value.strip().lower()
         if lowered in _TRUE_STRINGS:
@@ -152,30 +165,53 @@ def _nested(mapping: Any, *path: str) -> Any:
 def _require_mapping(payload: Any, what: str) -> Mapping[str, Any]:
     if not isinstance(payload, Mapping):
         raise HarviaParseError(f"{what}: expected a JSON object")
+    _check_depth(payload, what)
     return payload
+
+
+def _check_depth(value: Any, what: str) -> None:
+    """Raise :class:`HarviaParseError` when ``value`` nests deeper than MAX_DEPTH.
+
+    Iterative, so that a hostile payload cannot exhaust the stack here.
+    """
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, Mapping):
+            children: Any = item.values()
+        elif isinstance(item, list | tuple):
+            children = item
+        else:
+            continue
+        if depth >= MAX_DEPTH:
+            raise HarviaParseError(f"{what}: nested too deeply")
+        stack.extend((child, depth + 1) for child in children)
 
 
 def decode_awsjson(value: Any, what: str = "AWSJSON value") -> dict[str, Any]:
     """Decode an AppSync ``AWSJSON`` value into a dict.
 
     Accepts an already decoded object, a JSON string of an object, or
-    ``None``/``""``/``"null"`` (an empty dict). Anything else raises
-    :class:`HarviaParseError`.
+    ``None``/``""``/``"null"`` (an empty dict). Anything else, or an object
+    nested deeper than :data:`MAX_DEPTH`, raises :class:`HarviaParseError`.
     """
     if value is None:
         return {}
     if isinstance(value, Mapping):
+        _check_depth(value, what)
         return dict(value)
     if isinstance(value, str | bytes):
         if not value.strip():
             return {}
         try:
             decoded = json.loads(value)
-        except ValueError as err:
+        except (ValueError, RecursionError) as err:
+            # RecursionError: nested deeper than the decoder's stack allows.
             raise HarviaParseError(f"{what}: not valid JSON") from err
         if decoded is None:
             return {}
         if isinstance(decoded, dict):
+            _check_depth(decoded, what)
             return decoded
     raise HarviaParseError(f"{what}: expected a JSON object")
 
@@ -184,13 +220,20 @@ def merge_payload(old: Mapping[str, Any], partial: Mapping[str, Any]) -> dict[st
     """Deep-merge a partial push into a previous payload.
 
     Nested objects are merged key by key; scalars and lists in ``partial``
-    replace the old values. Neither argument is modified.
+    replace the old values. Neither argument is modified. Either nested
+    deeper than :data:`MAX_DEPTH` raises :class:`HarviaParseError`.
     """
+    _check_depth(old, "merged payload")
+    _check_depth(partial, "partial payload")
+    return _merge(old, partial)
+
+
+def _merge(old: Mapping[str, Any], partial: Mapping[str, Any]) -> dict[str, Any]:
     result: dict[str, Any] = {key: _copy_nested(value) for key, value in old.items()}
     for key, value in partial.items():
         previous = result.get(key)
         if isinstance(value, Mapping) and isinstance(previous, Mapping):
-            result[key] = merge_payload(previous, value)
+            result[key] = _merge(previous, value)
         else:
             result[key] = _copy_nested(value)
     return result
@@ -226,9 +269,10 @@ class CommandType(StrEnum):
     VAPORIZER = "VAPORIZER"
 
 
-# Commands the REST ``/devices/command`` endpoint takes with ``state`` on/off.
+# Commands the REST ``/devices/command`` endpoint takes with ``state`` on/off
+# (the spec lists these three; every other type goes over GraphQL).
 REST_COMMANDS: Final = frozenset(
-    {CommandType.SAUNA, CommandType.LIGHTS, CommandType.FAN, CommandType.HEATER}
+    {CommandType.SAUNA, CommandType.LIGHTS, CommandType.FAN}
 )
 
 
@@ -241,13 +285,6 @@ class OtaStatus(StrEnum):
     CANCELLED = "CANCELLED"
 
 
-class DeviceType(StrEnum):
-    """Device types seen in the wild (compare case-insensitively)."""
-
-    FENIX = "Fenix"
-    SAUNA_SENSOR = "SaunaSensor"
-
-
 @dataclass(frozen=True, slots=True)
 class Capabilities:
     """What a device type can do.
@@ -257,9 +294,6 @@ class Capabilities:
     """
 
     commands: frozenset[CommandType]
-    steamer_command: bool
-    adjust_duration: bool
-    multi_cabin: bool
     telemetry_only: bool
     default_cabin: str | None
 
@@ -272,25 +306,16 @@ _ALL_COMMANDS: Final = frozenset(CommandType)
 
 _FENIX_CAPABILITIES: Final = Capabilities(
     commands=_ALL_COMMANDS - {CommandType.STEAMER, CommandType.ADJUST_DURATION},
-    steamer_command=False,
-    adjust_duration=False,
-    multi_cabin=False,
     telemetry_only=False,
     default_cabin="C1",
 )
 _SENSOR_CAPABILITIES: Final = Capabilities(
     commands=frozenset(),
-    steamer_command=False,
-    adjust_duration=False,
-    multi_cabin=False,
     telemetry_only=True,
     default_cabin=None,
 )
 _GENERIC_CAPABILITIES: Final = Capabilities(
     commands=_ALL_COMMANDS,
-    steamer_command=True,
-    adjust_duration=True,
-    multi_cabin=True,
     telemetry_only=False,
     default_cabin="C1",
 )
@@ -445,11 +470,6 @@ class Device:
         return None
 
     @property
-    def brand(self) -> str | None:
-        """Brand (attribute ``brand``)."""
-        return self.attributes.get("brand") or None
-
-    @property
     def mac(self) -> str | None:
         """Bluetooth MAC address (attribute ``BT_MAC``)."""
         return self.attributes.get("BT_MAC") or None
@@ -492,7 +512,6 @@ class ShadowState:
     device_id: str | None
     shadow_name: str | None
     reported: dict[str, Any]
-    desired: dict[str, Any]
     connected: bool | None
     version: int | None
     timestamp: datetime | None
@@ -509,18 +528,10 @@ class ShadowState:
             # AWS-style {"state": {"reported": {...}}} or the REST form where
             # ``state`` holds the reported document itself.
             reported = dict(nested) if isinstance(nested, Mapping) else state
-        desired_raw = data.get("desired")
-        if desired_raw is None:
-            desired_raw = _nested(data.get("state"), "desired")
-        try:
-            desired = decode_awsjson(desired_raw, "shadow desired")
-        except HarviaParseError:
-            desired = {}
         return cls(
             device_id=_str(data.get("deviceId")),
             shadow_name=_str(_first(data, "shadowName", "subId")),
             reported=reported,
-            desired=desired,
             connected=_connected(data),
             version=_int(data.get("version"), strict=True),
             timestamp=_datetime(data.get("timestamp")),
@@ -927,11 +938,6 @@ class OtaState:
     update_firmware_version: str | None
     result_code: int | None
     timestamp: datetime | None
-
-    @property
-    def in_progress(self) -> bool:
-        """Whether an update is running."""
-        return self.update_state == OtaStatus.IN_PROGRESS
 
     @classmethod
     def from_dict(cls, payload: Any) -> Self:

@@ -14,10 +14,20 @@ from .models import CabinStatus, CommandType
 
 
 class Patch(TypedDict, total=False):
-    """Partial ``reported`` shadow and/or telemetry ``data`` to merge."""
+    """Partial ``reported`` shadow and/or telemetry ``data`` to merge.
+
+    ``applied_within``: seconds after which the device has reported the write,
+    where that is longer than a push's usual few seconds.
+    """
 
     reported: dict[str, Any]
     telemetry: dict[str, Any]
+    applied_within: float
+
+
+# A panel shows a new target (or duration) in its reports up to ~35 s after the
+# write; a read before then still holds the old value.
+TARGET_APPLIED_WITHIN = 45.0
 
 
 # Output commands and the reported object / telemetry key they switch.
@@ -87,7 +97,10 @@ def target(
         live["targetHum"] = humidity
     if not profile_values:
         return {}
-    patch: Patch = {"reported": _profile_patch(status, profile_values)}
+    patch: Patch = {
+        "reported": _profile_patch(status, profile_values),
+        "applied_within": TARGET_APPLIED_WITHIN,
+    }
     if status.is_heating:
         patch["telemetry"] = live
     return patch
@@ -106,5 +119,6 @@ def duration(status: CabinStatus, minutes: int) -> Patch:
     if status.active_profile is None:
         return {}
     return {
-        "reported": {"profiles": {str(status.active_profile): {"duration": minutes}}}
+        "reported": {"profiles": {str(status.active_profile): {"duration": minutes}}},
+        "applied_within": TARGET_APPLIED_WITHIN,
     }
