@@ -29,8 +29,6 @@ from graphql import (
     OperationType,
     execute_sync,
     get_operation_ast,
-    parse,
-    validate,
 )
 from graphql.execution.values import get_argument_values, get_variable_values
 
@@ -46,7 +44,7 @@ from .events import (
     StatePush,
     TelemetryPush,
 )
-from .graphql_api import SCHEMAS
+from .graphql_api import SCHEMAS, checked_document
 from .httputil import apply_fault, fault_response
 from .shapes import graphql_measurement, ota_push_item, state_push_item
 
@@ -466,8 +464,7 @@ class RealtimeHub:
             raise GraphQLError("variables must be an object")
         operation_name = data.get("operationName")
         schema = SCHEMAS[api]
-        document = parse(data["query"])
-        errors = validate(schema, document)
+        document, errors = checked_document(api, data["query"])
         if errors:
             raise errors[0]
         operation = get_operation_ast(document, operation_name)

@@ -56,13 +56,10 @@ async def async_setup_entry(hass: HomeAssistant, entry: HarviaConfigEntry) -> bo
             translation_placeholders={"error": str(err)},
         ) from err
 
+    # The first refresh also starts the push listener, as soon as it knows
+    # the devices (see HarviaCoordinator.async_devices_listed).
     coordinator = HarviaCoordinator(hass, entry, client)
     await coordinator.async_config_entry_first_refresh()
-    # Subscribe at once: with many saunas the subscriptions take as long as
-    # the platforms' setup, and pushes meanwhile merge into the data.
-    entry.async_create_background_task(
-        hass, coordinator.async_listen(), f"{DOMAIN} realtime push"
-    )
     # Never raises: a catalogue the cloud refuses or cannot send now only
     # leaves the firmware entities without an offer.
     firmware = HarviaOtaCoordinator(hass, entry, coordinator)

@@ -8,6 +8,7 @@ pushes, and keeps the device registry current.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
@@ -19,7 +20,7 @@ from homeassistant.helpers.event import async_call_later, async_track_time_inter
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
-from .api import HarviaAuthenticationError, HarviaClient, HarviaError
+from .api import Device, HarviaAuthenticationError, HarviaClient, HarviaError
 from .api.realtime import (
     TELEMETRY_FEED,
     HarviaRealtime,
@@ -86,6 +87,9 @@ class HarviaCoordinator(DataUpdateCoordinator[AccountData]):
         # Notices silent feeds while push is healthy (see watchdog.py).
         self.watchdog = Watchdog(hass.loop.time)
         self._watch: CALLBACK_TYPE | None = None
+        self._listening = False
+        # Set when the first poll has read the account.
+        self._first_read = asyncio.Event()
         self.polls = 0
 
     @property
@@ -100,6 +104,11 @@ class HarviaCoordinator(DataUpdateCoordinator[AccountData]):
         self._catch_up = True
         await self.async_refresh()
 
+    async def _async_catch_up_later(self) -> None:
+        """Catch up once the first poll has its result (polls never overlap)."""
+        await self._first_read.wait()
+        await self.async_catch_up()
+
     async def _async_update_data(self) -> AccountData:
         self.polls += 1
         # Taken at the start: a catch-up asked for during this poll waits for the next.
@@ -111,6 +120,7 @@ class HarviaCoordinator(DataUpdateCoordinator[AccountData]):
             telemetry_pushed=lambda device_id: (
                 not catch_up and self._telemetry_pushed(device_id)
             ),
+            devices_listed=self.async_devices_listed,
         )
         try:
             result = await poll.async_read()
@@ -129,6 +139,7 @@ class HarviaCoordinator(DataUpdateCoordinator[AccountData]):
             self.state.settle_profiles(result, dt_util.utcnow())
         )
         self.state.note_online(result, poll.unreadable)
+        self._first_read.set()
         self.watchdog.forget(result)
         self._async_sync_device_registry(result)
         return result
@@ -156,10 +167,27 @@ class HarviaCoordinator(DataUpdateCoordinator[AccountData]):
 
     # -- push ------------------------------------------------------------------------
 
-    async def async_listen(self) -> None:
+    @callback
+    def async_devices_listed(self, devices: list[Device]) -> None:
+        """Start the push listener at the first device list.
+
+        Its subscriptions come up while the first poll still reads: with many
+        saunas both take about as long (issue 7 §5), and what is pushed
+        meanwhile is re-applied to the poll's result.
+        """
+        if self._listening:
+            return
+        self._listening = True
+        self.config_entry.async_create_background_task(
+            self.hass,
+            self.async_listen([device.device_id for device in devices]),
+            f"{DOMAIN} realtime push",
+        )
+
+    async def async_listen(self, device_ids: list[str]) -> None:
         """Receive pushes until the entry unloads (which cancels this task)."""
         try:
-            await self.realtime.run(self.data)
+            await self.realtime.run(device_ids)
         except HarviaAuthenticationError:
             LOGGER.warning("The Harvia cloud rejected the credentials for push updates")
             self.async_set_push_status(False)
@@ -216,9 +244,16 @@ class HarviaCoordinator(DataUpdateCoordinator[AccountData]):
             if self._push_was_lost:
                 LOGGER.info("Harvia push updates are back; polling relaxes")
             # What changed before the subscriptions stood was not pushed.
-            self.config_entry.async_create_task(
-                self.hass, self.async_catch_up(), f"{DOMAIN} catch-up poll"
-            )
+            if not self._first_read.is_set():
+                # Subscribed during the first poll: catch up after it (and
+                # never, should it fail and the setup with it).
+                self.config_entry.async_create_background_task(
+                    self.hass, self._async_catch_up_later(), f"{DOMAIN} catch-up"
+                )
+            else:
+                self.config_entry.async_create_task(
+                    self.hass, self.async_catch_up(), f"{DOMAIN} catch-up poll"
+                )
         else:
             self.update_interval = SCAN_INTERVAL
             self._push_was_lost = True

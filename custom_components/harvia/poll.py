@@ -141,6 +141,8 @@ class Poll:
     telemetry_pushed: Callable[[str], bool]
     # Devices the cloud could not answer for: their last data is kept.
     unreadable: set[str] = field(default_factory=set)
+    # Told the account's devices as soon as they are listed.
+    devices_listed: Callable[[list[Device]], None] | None = None
 
     def __post_init__(self) -> None:
         """Cabins read in the same turn share a query."""
@@ -155,6 +157,8 @@ class Poll:
         result: AccountData | None = None
         try:
             devices = await self.client.get_devices()
+            if self.devices_listed is not None:
+                self.devices_listed(devices)
             read = await gather_all(self._async_read_device(d) for d in devices)
             result = {data.device.device_id: data for data in read if data is not None}
         finally:
