@@ -267,7 +267,7 @@ async def test_setup_many_saunas(
         _SCALE[count, "time"] = time.perf_counter() - started
         return
     gc.collect()
-    tracemalloc.start(10)
+    tracemalloc.start(25)
     try:
         await _async_setup_subscribed(hass, config_entry, count)
         await hass.async_block_till_done()
