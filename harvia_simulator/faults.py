@@ -110,10 +110,15 @@ class Faults:
             raise ValueError("give a status and/or a latency")
         self._routes[route] = RouteFault(status, latency, count, body)
 
-    def hold_route(self, route: str, *, count: int | None = 1) -> None:
+    def hold_route(
+        self, route: str, *, count: int | None = 1, status: int | None = None
+    ) -> None:
         """Hold requests of a route name (for `count` requests or until
-        cleared) until `release_routes`: the cloud hangs, in no real time."""
-        self._routes[route] = RouteFault(remaining=count, gate=asyncio.Event())
+        cleared) until `release_routes`: the cloud hangs, in no real time.
+        With `status`, a held request then fails with it."""
+        self._routes[route] = RouteFault(
+            remaining=count, gate=asyncio.Event(), status=status
+        )
 
     def release_routes(self) -> None:
         """Let every held request go on (held routes stay held for new ones)."""

@@ -125,3 +125,29 @@ def test_forbidden_version_is_caught() -> None:
         assert _pip(*options, "-c", str(constraints), probe).returncode != 0, probe
         free = _pip(*options, probe)
         assert free.returncode == 0, free.stderr[-2000:]
+
+
+def _pins(path: Path) -> dict[str, str]:
+    """Package name -> pinned version of a requirements file."""
+    pins: dict[str, str] = {}
+    for line in path.read_text().splitlines():
+        if match := re.match(r"^([A-Za-z0-9_.\-\[\]]+)==(\S+)$", line.strip()):
+            pins[match.group(1).split("[")[0].lower()] = match.group(2)
+    return pins
+
+
+def test_both_environments_pin_the_same_tools() -> None:
+    """Everything but Home Assistant and its test plugin is pinned alike.
+
+    Otherwise a check (the integration's gql, hypothesis, ruff, mypy) could pass
+    on one release only because it runs another version there.
+    """
+    baseline = _pins(ROOT / "requirements_test.txt")
+    latest = _pins(LATEST_REQUIREMENTS)
+    releases = {"homeassistant", "pytest-homeassistant-custom-component"}
+    shared = {
+        name: version for name, version in baseline.items() if name not in releases
+    }
+    assert shared
+    assert {name: latest.get(name) for name in shared} == shared
+    assert latest.keys() - releases == shared.keys()

@@ -20,6 +20,7 @@ from .coordinator import HarviaCoordinator, wall_clock
 from .data import HarviaConfigEntry, HarviaData
 from .device_info import registry_identifiers
 from .firmware import HarviaOtaCoordinator
+from .history import HarviaHistory, async_remove_history
 
 # The clients of unloaded entries, for async_remove_entry to revoke their session.
 UNLOADED_CLIENTS: HassKey[dict[str, HarviaClient]] = HassKey(f"{DOMAIN}_unloaded")
@@ -27,6 +28,7 @@ UNLOADED_CLIENTS: HassKey[dict[str, HarviaClient]] = HassKey(f"{DOMAIN}_unloaded
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
     Platform.CLIMATE,
+    Platform.EVENT,
     Platform.NUMBER,
     Platform.SENSOR,
     Platform.SWITCH,
@@ -64,7 +66,11 @@ async def async_setup_entry(hass: HomeAssistant, entry: HarviaConfigEntry) -> bo
     # leaves the firmware entities without an offer.
     firmware = HarviaOtaCoordinator(hass, entry, coordinator)
     await firmware.async_refresh()
-    entry.runtime_data = HarviaData(coordinator=coordinator, firmware=firmware)
+    history = HarviaHistory(hass, entry, coordinator)
+    entry.runtime_data = HarviaData(
+        coordinator=coordinator, firmware=firmware, history=history
+    )
+    await history.async_load()
     # A client kept from an earlier unload (see async_unload_entry) is done with.
     hass.data.get(UNLOADED_CLIENTS, {}).pop(entry.entry_id, None)
 
@@ -107,7 +113,8 @@ async def async_unload_entry(hass: HomeAssistant, entry: HarviaConfigEntry) -> b
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: HarviaConfigEntry) -> None:
-    """Revoke the session of a removed entry (best effort; never blocks removal)."""
+    """Forget its session history; revoke its session (best effort, never blocks)."""
+    await async_remove_history(hass, entry.entry_id)
     if (
         client := hass.data.get(UNLOADED_CLIENTS, {}).pop(entry.entry_id, None)
     ) is None:

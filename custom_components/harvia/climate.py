@@ -22,6 +22,7 @@ from .const import DOMAIN
 from .data import HarviaConfigEntry
 from .entity import HarviaEntity, HarviaEntityDescription, async_add_cabin_entities
 from .errors import cloud_action
+from .history import start_refusals
 
 # Commands are serialized by the cloud; never send two at once.
 PARALLEL_UPDATES = 1
@@ -143,12 +144,15 @@ class HarviaClimate(HarviaEntity, ClimateTemperatures, ClimateEntity):
         await self._async_power(False)
 
     async def _async_power(self, on: bool) -> None:
-        if on:
-            self._check_remote_start()
-        async with cloud_action(self.coordinator.config_entry):
-            await self.coordinator.client.send_command(
-                self.device_id, self.shadow_id, CommandType.SAUNA, on
-            )
+        with start_refusals(
+            self.coordinator.config_entry, self.device_id, self.cabin_id, on
+        ):
+            if on:
+                self._check_remote_start()
+            async with cloud_action(self.coordinator.config_entry):
+                await self.coordinator.client.send_command(
+                    self.device_id, self.shadow_id, CommandType.SAUNA, on
+                )
         self.coordinator.commands.async_commanded(
             self.device_id, self.cabin_id, **optimistic.power(on)
         )
@@ -158,7 +162,10 @@ class HarviaClimate(HarviaEntity, ClimateTemperatures, ClimateEntity):
         hvac_mode = kwargs.get(ATTR_HVAC_MODE)
         if hvac_mode == HVACMode.HEAT:
             # A start that will be refused must not leave a changed target behind.
-            self._check_remote_start()
+            with start_refusals(
+                self.coordinator.config_entry, self.device_id, self.cabin_id
+            ):
+                self._check_remote_start()
         if (temperature := kwargs.get(ATTR_TEMPERATURE)) is not None:
             self._validate(temperature=float(temperature))
             async with cloud_action(self.coordinator.config_entry):

@@ -6,8 +6,9 @@ from collections.abc import Mapping
 import sys
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
+from homeassistant.config_entries import ConfigEntry, ConfigFlow, ConfigFlowResult
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
+from homeassistant.core import callback
 from homeassistant.data_entry_flow import section
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
@@ -32,6 +33,7 @@ from .api import (
     HarviaNotFoundError,
 )
 from .const import CONF_ENDPOINTS_URL, DOMAIN, LOGGER
+from .options_flow import HarviaOptionsFlow
 
 _EMAIL = TextSelector(
     TextSelectorConfig(type=TextSelectorType.EMAIL, autocomplete="username")
@@ -55,6 +57,12 @@ class HarviaConfigFlow(ConfigFlow, domain=DOMAIN):
     """Log in to the Harvia cloud (MyHarvia account)."""
 
     VERSION = 1
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry) -> HarviaOptionsFlow:
+        """The rated powers for the energy estimate."""
+        return HarviaOptionsFlow()
 
     async def _async_login(
         self, username: str, password: str, endpoints_url: str

@@ -8,6 +8,7 @@ from homeassistant.config_entries import ConfigEntry
 
 from .coordinator import HarviaCoordinator
 from .firmware import HarviaOtaCoordinator
+from .history import HarviaHistory
 
 type HarviaConfigEntry = ConfigEntry[HarviaData]
 
@@ -23,3 +24,5 @@ class HarviaData:
     coordinator: HarviaCoordinator
     # The firmware catalogue, read rarely.
     firmware: HarviaOtaCoordinator
+    # Session history of the heater cabins, fed by ``coordinator``.
+    history: HarviaHistory

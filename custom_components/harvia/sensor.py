@@ -24,12 +24,14 @@ from homeassistant.helpers.typing import StateType
 
 from .api import CabinStatus
 from .data import HarviaConfigEntry
+from .energy_sensor import async_setup_energy_sensors
 from .entity import (
     HarviaEntity,
     HarviaEntityDescription,
     any_cabin,
     async_add_cabin_entities,
 )
+from .history_sensor import async_setup_history_sensors
 
 # Read-only: the coordinator does all the fetching.
 PARALLEL_UPDATES = 0
@@ -127,6 +129,8 @@ async def async_setup_entry(
 ) -> None:
     """Set up sensors for every cabin, and for cabins that appear later."""
     async_add_cabin_entities(entry, async_add_entities, SENSORS, HarviaSensor)
+    async_setup_history_sensors(entry, async_add_entities)
+    async_setup_energy_sensors(entry, async_add_entities)
 
 
 class HarviaSensor(HarviaEntity, SensorEntity):

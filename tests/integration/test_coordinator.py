@@ -289,8 +289,8 @@ async def test_change_queued_behind_a_failed_profile_write_goes_next(
     route = "PATCH /devices/profile"
     presets = hass.states.get(FENIX).attributes["preset_modes"]  # type: ignore[union-attr]
     sent = cloud.request_counts[route]
-    # Long enough for the second change to be asked for meanwhile.
-    cloud.faults.set_route(route, status=503, latency=1.0, count=1)
+    # The cloud hangs on the first write until the second change was asked for.
+    cloud.faults.hold_route(route, status=503)
     first = hass.async_create_task(
         hass.services.async_call(
             CLIMATE_DOMAIN,
@@ -301,14 +301,13 @@ async def test_change_queued_behind_a_failed_profile_write_goes_next(
     )
     while cloud.request_counts[route] == sent:  # noqa: ASYNC110
         await asyncio.sleep(0)
-    # The first write is under way: this one waits behind it.
-    await hass.services.async_call(
-        CLIMATE_DOMAIN,
-        "set_preset_mode",
-        {"entity_id": FENIX, "preset_mode": presets[2]},
-        blocking=True,
-    )
+    # The first write is under way: a change asked for now waits behind it.
+    # (Through the commands object: Home Assistant 2026.11 serializes service
+    # calls to one entity, so a second call would wait for the first's end.)
+    commands = init_integration.runtime_data.coordinator.commands
+    assert commands.async_queue_profile("fenix-dry-0001", "C1", 2)
     assert cloud.request_counts[route] == sent + 1
+    cloud.faults.release_routes()
     with pytest.raises(HomeAssistantError):
         await first
     for task in list(init_integration._background_tasks):

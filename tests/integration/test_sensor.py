@@ -85,6 +85,11 @@ async def test_which_sensors_exist(
         "total_sessions",
         "total_bathing_hours",
         "total_hours",
+        # Session history (the estimated energy only with a rated heater).
+        "last_session_start",
+        "last_session_duration",
+        "last_session_highest_temperature",
+        "sessions_today",
     }
     entry_id = init_integration.entry_id
     assert _sensor_keys(entity_registry, entry_id, "fenix-dry-0001") == {

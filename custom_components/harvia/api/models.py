@@ -700,6 +700,16 @@ def _output_on(
     return value
 
 
+def _output_on_telemetry_first(
+    reported: Mapping[str, Any], telemetry: Mapping[str, Any], key: str, tkey: str
+) -> bool | None:
+    """An output's state: telemetry ``<tkey>``, else reported ``<key>.on``."""
+    value = _bool(telemetry.get(tkey))
+    if value is None:
+        value = _bool(_nested(reported, key, "on"))
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class CabinStatus:
     """The one merged view of a cabin, from the reported shadow and telemetry.
@@ -739,6 +749,9 @@ class CabinStatus:
     connected: bool | None
     has_steamer: bool = False
     mac: str | None = None
+    # The element's relay: telemetry heatOn, else reported heater.on (which is
+    # also 1 while a scheduled start waits; pair it with is_heating).
+    heat_on: bool | None = None
 
     @property
     def active_profile_data(self) -> Profile | None:
@@ -850,6 +863,7 @@ class CabinStatus:
                 else _guess_steamer(rep, tel, profiles)
             ),
             mac=_str(_first(rep, "mac", "MAC", "wifiMac")),
+            heat_on=_output_on_telemetry_first(rep, tel, "heater", "heatOn"),
         )
 
 

@@ -1,0 +1,1 @@
+"""Browser tests of the demo (run by scripts/test in the demo's environment)."""
