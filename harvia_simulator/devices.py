@@ -32,6 +32,7 @@ STEAM_RATE = 2.0 / 60.0  # %RH/s from the steamer
 HUM_TAU = 600.0  # s: humidity settling toward its dry equilibrium
 SENSOR_MIN_TEMP = 40.0  # the SaunaSensor reports only above this (notes §3)
 IDLE_TELEMETRY = 900.0  # idle devices report about every 15 minutes
+RESTART_DURATION = 20.0  # s offline after a RESTART command (a reboot)
 SENSOR_TELEMETRY = 60.0
 EPSILON = 1e-6
 
@@ -81,8 +82,17 @@ class KindSpec:
     hw_version: str
     firmware: str
     extra_outputs: bool = False  # vaporizer, IR heater, after-heater, ext. switch
+    # The steamer runs only with the heater: STEAMER on is refused (400) while
+    # no session runs, instead of being stored and showing no steam.
+    steam_needs_session: bool = False
 
 
+# fenix / fenix_combi: the commands seen to work on real Fenix panels (others
+# 400 "not supported"). generic: the spec's whole Command enum on two cabins,
+# with the outputs only it has; its steamer runs only with the heater (STEAMER
+# on is refused while no session runs: a Fenix refuses STEAMER altogether, so
+# no real panel is known to accept it then), and RESTART reboots it (offline
+# for RESTART_DURATION, then a full report).
 KINDS: dict[str, KindSpec] = {
     "fenix": KindSpec(
         "fenix", "Fenix", "FENIX", ("C1",),
@@ -103,6 +113,7 @@ KINDS: dict[str, KindSpec] = {
         steam=True, sensor_only=False, numeric_state_ok=True,
         temp_key="temperature", hum_key="humidity", panel_type="Generic",
         variant="generic", hw_version="1.0", firmware="3.0.0", extra_outputs=True,
+        steam_needs_session=True,
     ),
     "sauna_sensor": KindSpec(
         "sauna_sensor", "SaunaSensor", "SAM001W", ("C1",), frozenset(),
@@ -424,6 +435,7 @@ class SimDevice:
         self.connected = True
         self.connection_updated = epoch_ms(now)
         self.no_ack = False  # fault: commands time out (504)
+        self.restart_until: float | None = None  # rebooting (offline) until then
         self.ota: OtaProgress | None = None
         self.panel = Panel(self)
         self.cabins: dict[str, Cabin] = {}
@@ -774,6 +786,11 @@ class SimDevice:
         elif command == "FAN":
             cabin.fan = bool(on)
         elif command == "STEAMER":
+            if on and cabin.session is None and self.spec.steam_needs_session:
+                raise bad_request(
+                    "STEAMER can only be switched on while the heater is on "
+                    "(start a session first)"
+                )
             cabin.steamer = bool(on)
         elif command in EXTRA_OUTPUTS:
             cabin.extras[EXTRA_OUTPUTS[command]] = bool(on)
@@ -793,8 +810,10 @@ class SimDevice:
         elif command == "REMAINING_TIME":
             self._push_telemetry(cabin, self._host.now())
         elif command == "RESTART":
+            # Acknowledged, then the controller reboots: offline for a while,
+            # then back with a full report (see set_connected).
             self.set_connected(False)
-            self.set_connected(True)
+            self.restart_until = self._host.now() + RESTART_DURATION
         # TRACE_LOG and UPDATE are acknowledged and change nothing visible.
         self._changed()
 
@@ -1023,6 +1042,8 @@ class SimDevice:
         ota = self._ota_next()
         if ota is not None:
             times.append(ota)
+        if self.restart_until is not None:
+            times.append(self.restart_until)
         return min(times) if times else None
 
     def tick(self, now: float, dt: float) -> None:
@@ -1041,6 +1062,9 @@ class SimDevice:
                 self._start_session(cabin)
             if cabin.session is not None and cabin.session.ends_at <= due:
                 self._stop(cabin)
+        if self.restart_until is not None and self.restart_until <= due:
+            self.restart_until = None
+            self.set_connected(True)
         self._changed()
         for cabin in self.cabins.values():
             if cabin.next_telemetry_at <= due:

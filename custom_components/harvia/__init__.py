@@ -5,8 +5,9 @@ from __future__ import annotations
 from homeassistant.const import CONF_PASSWORD, CONF_USERNAME, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.typing import ConfigType
 from homeassistant.util.hass_dict import HassKey
 
 from .api import (
@@ -21,12 +22,14 @@ from .data import HarviaConfigEntry, HarviaData
 from .device_info import registry_identifiers
 from .firmware import HarviaOtaCoordinator
 from .history import HarviaHistory, async_remove_history
+from .services import async_setup_services
 
 # The clients of unloaded entries, for async_remove_entry to revoke their session.
 UNLOADED_CLIENTS: HassKey[dict[str, HarviaClient]] = HassKey(f"{DOMAIN}_unloaded")
 
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
+    Platform.BUTTON,
     Platform.CLIMATE,
     Platform.EVENT,
     Platform.NUMBER,
@@ -34,6 +37,14 @@ PLATFORMS: list[Platform] = [
     Platform.SWITCH,
     Platform.UPDATE,
 ]
+
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the integration's actions (once, whatever entries exist)."""
+    async_setup_services(hass)
+    return True
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: HarviaConfigEntry) -> bool:

@@ -16,13 +16,15 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .api import MAX_HUMIDITY, MIN_HUMIDITY, STEAM_LIMIT, CommandType, optimistic
+from .api import MAX_HUMIDITY, MIN_HUMIDITY, CommandType, optimistic
 from .compat import ClimateTemperatures
 from .const import DOMAIN
 from .data import HarviaConfigEntry
 from .entity import HarviaEntity, HarviaEntityDescription, async_add_cabin_entities
 from .errors import cloud_action
 from .history import start_refusals
+from .session import SessionRequest, async_start_session
+from .validation import check_remote_start, check_targets
 
 # Commands are serialized by the cloud; never send two at once.
 PARALLEL_UPDATES = 1
@@ -219,53 +221,14 @@ class HarviaClimate(HarviaEntity, ClimateTemperatures, ClimateEntity):
 
     def _check_remote_start(self) -> None:
         """Refuse a remote start before anything is sent: the door may be open."""
-        if self.status.remote_allowed is False:
-            raise ServiceValidationError(
-                translation_domain=DOMAIN, translation_key="remote_start_not_allowed"
-            )
+        check_remote_start(self.status)
 
     def _validate(
         self, *, temperature: float | None = None, humidity: float | None = None
     ) -> None:
         """Respect the panel's limits before anything is sent."""
-        status = self.status
-        if temperature is not None and not (
-            status.min_temperature <= temperature <= status.max_temperature
-        ):
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key="temperature_out_of_range",
-                translation_placeholders={
-                    "min": str(status.min_temperature),
-                    "max": str(status.max_temperature),
-                },
-            )
-        if humidity is not None and not MIN_HUMIDITY <= humidity <= MAX_HUMIDITY:
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key="humidity_out_of_range",
-                translation_placeholders={
-                    "min": str(MIN_HUMIDITY),
-                    "max": str(MAX_HUMIDITY),
-                },
-            )
-        if not status.has_steamer:
-            return
-        total_temperature = (
-            temperature if temperature is not None else status.target_temperature
-        )
-        total_humidity = humidity if humidity is not None else status.target_humidity
-        if (
-            total_temperature is not None
-            and total_humidity is not None
-            and total_temperature + total_humidity > STEAM_LIMIT
-        ):
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key="steam_limit",
-                translation_placeholders={
-                    "temperature": f"{total_temperature:g}",
-                    "humidity": f"{total_humidity:g}",
-                    "limit": str(STEAM_LIMIT),
-                },
-            )
+        check_targets(self.status, temperature=temperature, humidity=humidity)
+
+    async def async_start_session(self, **kwargs: Any) -> None:
+        """The harvia.start_session action (see session.py)."""
+        await async_start_session(self, SessionRequest.from_call(kwargs))

@@ -19,5 +19,8 @@ PUSH_SAFETY_INTERVAL: Final = timedelta(hours=6)
 
 # Dispatcher signal (per config entry) for firmware update progress pushes.
 SIGNAL_OTA_STATE: Final = f"{DOMAIN}_ota_state_{{}}"
+# Dispatcher signal (per config entry): a controller's firmware install started
+# or ended (see HarviaOtaCoordinator.installing).
+SIGNAL_INSTALLING: Final = f"{DOMAIN}_installing_{{}}"
 
 MANUFACTURER: Final = "Harvia"

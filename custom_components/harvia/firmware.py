@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Final
 
 from awesomeversion import AwesomeVersion, AwesomeVersionException
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 
 from .api import (
@@ -26,7 +27,7 @@ from .api import (
     OtaStatus,
     OtaUpdate,
 )
-from .const import DOMAIN, LOGGER
+from .const import DOMAIN, LOGGER, SIGNAL_INSTALLING
 
 if TYPE_CHECKING:
     from .coordinator import HarviaCoordinator
@@ -185,6 +186,21 @@ class HarviaOtaCoordinator(DataUpdateCoordinator[dict[CatalogueKey, OtaCatalogue
         self.device_coordinator = coordinator
         # Catalogues asked for at least once (successfully or not).
         self.attempted: set[CatalogueKey] = set()
+        # Controllers whose firmware install runs (as their update entity follows it).
+        self.installing: set[str] = set()
+
+    @callback
+    def async_set_installing(self, device_id: str, running: bool) -> None:
+        """Record that a controller's install started or ended, and say so."""
+        if (device_id in self.installing) == running:
+            return
+        if running:
+            self.installing.add(device_id)
+        else:
+            self.installing.discard(device_id)
+        async_dispatcher_send(
+            self.hass, SIGNAL_INSTALLING.format(self.config_entry.entry_id), device_id
+        )
 
     def wanted_keys(self) -> set[CatalogueKey]:
         """The catalogues of the devices the account has now."""

@@ -22,30 +22,10 @@ from .const import DOMAIN
 from .data import HarviaConfigEntry
 from .entity import HarviaEntity, HarviaEntityDescription, async_add_cabin_entities
 from .errors import cloud_action
+from .validation import max_session_minutes, session_minutes
 
 # Commands are serialized by the cloud; never send two at once.
 PARALLEL_UPDATES = 1
-
-
-def _session_duration(status: CabinStatus) -> int | None:
-    """The session length in minutes.
-
-    While a session runs, its own length (minutes on plus minutes left: a
-    change applies to the running session); otherwise the active profile's,
-    which the next session starts with.
-    """
-    if status.is_heating:
-        if status.on_time is not None and status.remaining_time is not None:
-            return status.on_time + status.remaining_time
-        return None
-    profile = status.active_profile_data
-    return profile.duration if profile else None
-
-
-def _max_on_time(status: CabinStatus) -> int:
-    """The panel's longest session (settings.maxOnTime)."""
-    max_on_time = status.max_on_time
-    return max_on_time if max_on_time and max_on_time > 0 else DEFAULT_MAX_ON_TIME
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -74,8 +54,8 @@ NUMBERS: tuple[HarviaNumberEntityDescription, ...] = (
         # Fenix panels reject ADJUST_DURATION: no number there.
         command=CommandType.ADJUST_DURATION,
         param="duration",
-        value_fn=_session_duration,
-        max_value_fn=_max_on_time,
+        value_fn=session_minutes,
+        max_value_fn=max_session_minutes,
         optimistic_fn=optimistic.duration,
     ),
 )

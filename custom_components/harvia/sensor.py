@@ -1,9 +1,10 @@
-"""Sensors: cabin climate, session timing and the heater's counters."""
+"""Sensors: cabin climate, session timing, schedule and the heater's counters."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -30,6 +31,7 @@ from .entity import (
     HarviaEntityDescription,
     any_cabin,
     async_add_cabin_entities,
+    is_heater_cabin,
 )
 from .history_sensor import async_setup_history_sensors
 
@@ -41,7 +43,7 @@ PARALLEL_UPDATES = 0
 class HarviaSensorEntityDescription(HarviaEntityDescription, SensorEntityDescription):
     """Describes a Harvia sensor."""
 
-    value_fn: Callable[[CabinStatus], StateType]
+    value_fn: Callable[[CabinStatus], StateType | datetime]
 
 
 SENSORS: tuple[HarviaSensorEntityDescription, ...] = (
@@ -119,6 +121,33 @@ SENSORS: tuple[HarviaSensorEntityDescription, ...] = (
         state_class=SensorStateClass.TOTAL_INCREASING,
         value_fn=lambda status: status.total_hours,
     ),
+    # The panel's timer: unknown while no start is scheduled (cleared at ignition).
+    HarviaSensorEntityDescription(
+        key="scheduled_start",
+        translation_key="scheduled_start",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=lambda status: status.timer_start,
+    ),
+    HarviaSensorEntityDescription(
+        key="ready_at",
+        translation_key="ready_at",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=lambda status: status.timer_ready,
+    ),
+    HarviaSensorEntityDescription(
+        key="external_temperature",
+        translation_key="external_temperature",
+        device_class=SensorDeviceClass.TEMPERATURE,
+        native_unit_of_measurement=UnitOfTemperature.CELSIUS,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=1,
+        # Only controllers with an external sensor input report it.
+        exists_fn=lambda data, cabin: (
+            is_heater_cabin(data, cabin)
+            and cabin.status.ext_sensor_temperature is not None
+        ),
+        value_fn=lambda status: status.ext_sensor_temperature,
+    ),
 )
 
 
@@ -139,6 +168,6 @@ class HarviaSensor(HarviaEntity, SensorEntity):
     entity_description: HarviaSensorEntityDescription
 
     @property
-    def native_value(self) -> StateType:
+    def native_value(self) -> StateType | datetime:
         """The value, None (unknown) when the cabin does not report it."""
         return self.entity_description.value_fn(self.status)

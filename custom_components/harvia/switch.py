@@ -1,4 +1,4 @@
-"""Switches: the light, fan and steamer of a cabin."""
+"""Switches: the light, fan, steamer and other outputs of a cabin."""
 
 from __future__ import annotations
 
@@ -12,8 +12,15 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .api import CabinStatus, CommandType, optimistic
 from .data import HarviaConfigEntry
-from .entity import HarviaEntity, HarviaEntityDescription, async_add_cabin_entities
+from .entity import (
+    HarviaEntity,
+    HarviaEntityDescription,
+    async_add_cabin_entities,
+    is_heater_cabin,
+)
 from .errors import cloud_action
+from .state import CabinData, DeviceData
+from .validation import check_session_running
 
 # Commands are serialized by the cloud; never send two at once.
 PARALLEL_UPDATES = 1
@@ -25,6 +32,18 @@ class HarviaSwitchEntityDescription(HarviaEntityDescription, SwitchEntityDescrip
 
     command: CommandType
     is_on_fn: Callable[[CabinStatus], bool | None]
+    # Where the controller refuses to switch it on while no session runs: the
+    # translation key of the error that says so (nothing is sent then).
+    needs_session_error: str | None = None
+
+
+def _reported(
+    is_on_fn: Callable[[CabinStatus], bool | None],
+) -> Callable[[DeviceData, CabinData], bool]:
+    """An output that exists where the cabin reports its state."""
+    return lambda data, cabin: (
+        is_heater_cabin(data, cabin) and is_on_fn(cabin.status) is not None
+    )
 
 
 SWITCHES: tuple[HarviaSwitchEntityDescription, ...] = (
@@ -46,6 +65,37 @@ SWITCHES: tuple[HarviaSwitchEntityDescription, ...] = (
         # Fenix panels reject STEAMER: a combi shows its steam binary sensor instead.
         command=CommandType.STEAMER,
         is_on_fn=lambda status: status.steamer_on,
+        needs_session_error="steamer_needs_session",
+    ),
+    # Outputs of controllers with more relays; names as in the spec's Command
+    # enum, state as reported `<output>.on` (telemetry `<output>On`).
+    HarviaSwitchEntityDescription(
+        key="vaporizer",
+        translation_key="vaporizer",
+        command=CommandType.VAPORIZER,
+        is_on_fn=lambda status: status.vaporizer_on,
+        exists_fn=_reported(lambda status: status.vaporizer_on),
+    ),
+    HarviaSwitchEntityDescription(
+        key="ir_heater",
+        translation_key="ir_heater",
+        command=CommandType.IR_HEATER,
+        is_on_fn=lambda status: status.ir_heater_on,
+        exists_fn=_reported(lambda status: status.ir_heater_on),
+    ),
+    HarviaSwitchEntityDescription(
+        key="after_heater",
+        translation_key="after_heater",
+        command=CommandType.AFTER_HEATER,
+        is_on_fn=lambda status: status.after_heater_on,
+        exists_fn=_reported(lambda status: status.after_heater_on),
+    ),
+    HarviaSwitchEntityDescription(
+        key="ext_switch",
+        translation_key="ext_switch",
+        command=CommandType.EXT_SWITCH,
+        is_on_fn=lambda status: status.ext_switch_on,
+        exists_fn=_reported(lambda status: status.ext_switch_on),
     ),
 )
 
@@ -80,6 +130,8 @@ class HarviaSwitch(HarviaEntity, SwitchEntity):
     async def _async_switch(self, on: bool) -> None:
         """Send the command once; show the commanded state until the cloud reports."""
         command = self.entity_description.command
+        if on and (error := self.entity_description.needs_session_error):
+            check_session_running(self.status, error)
         async with cloud_action(self.coordinator.config_entry):
             await self.coordinator.client.send_command(
                 self.device_id,

@@ -304,6 +304,7 @@ class HarviaUpdateEntity(HarviaControllerEntity, UpdateEntity):
     def _async_follow_install(self, install: Install) -> None:
         """Show the install and poll its progress until it ends or times out."""
         self._install = install
+        self.catalogue.async_set_installing(self.device_id, True)
         self._stop_progress_poll()
         self._unsub_progress = async_track_time_interval(
             self.hass,
@@ -418,11 +419,13 @@ class HarviaUpdateEntity(HarviaControllerEntity, UpdateEntity):
     @callback
     def _async_finish_install(self) -> None:
         self._install = None
+        self.catalogue.async_set_installing(self.device_id, False)
         self._stop_progress_poll()
 
     @callback
     def _async_cancel_polling(self) -> None:
         """On removal: no more timer, and no read left running."""
+        self.catalogue.async_set_installing(self.device_id, False)
         self._stop_progress_poll()
         if self._poll_task is not None:
             self._poll_task.cancel()

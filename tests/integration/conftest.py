@@ -205,8 +205,14 @@ async def async_poll(
     await async_wait_refresh(hass)
 
 
-async def async_settle_push(hass: HomeAssistant, entry: MockConfigEntry) -> None:
-    """Let the integration receive everything the simulator has pushed so far."""
+async def async_settle_push(
+    hass: HomeAssistant, entry: MockConfigEntry, *, block: bool = True
+) -> None:
+    """Let the integration receive everything the simulator has pushed so far.
+
+    `block=False` leaves out waiting for Home Assistant's tasks, for a test that
+    has an action running meanwhile (it would wait for that action).
+    """
     server = _SIMULATORS[entry.entry_id]
     realtime = entry.runtime_data.coordinator.realtime
     await server.flush()
@@ -226,7 +232,8 @@ async def async_settle_push(hass: HomeAssistant, entry: MockConfigEntry) -> None
             break
         seen = events
         await asyncio.sleep(0)
-    await hass.async_block_till_done()
+    if block:
+        await hass.async_block_till_done()
 
 
 async def async_refresh(hass: HomeAssistant, entry: MockConfigEntry) -> None:

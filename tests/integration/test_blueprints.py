@@ -128,6 +128,7 @@ async def _warm_automation(hass: HomeAssistant) -> None:
 
 async def test_warm_before_home_starts_sauna(
     hass: HomeAssistant,
+    cloud: HarviaCloud,
     blueprint_config: None,
     devices: dict[str, SimDevice],
     init_integration: MockConfigEntry,
@@ -136,6 +137,8 @@ async def test_warm_before_home_starts_sauna(
     cabin = devices["fenix"].cabin()
     assert cabin.status == 0
     await _leave_work(hass)
+    # The panel reports a new target up to ~35 s after the write.
+    cloud.advance(40)
     await async_refresh(hass, init_integration)
     assert cabin.status == 1
     assert cabin.live_target[0] == 85

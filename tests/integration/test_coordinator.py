@@ -122,7 +122,7 @@ async def test_unexpected_cloud_answer_on_a_command(
     cloud.faults.set_route("POST /graphql/device", status=409)
     with pytest.raises(HomeAssistantError) as err:
         await hass.services.async_call(
-            "switch", "turn_on", {"entity_id": "switch.spa_steamer"}, blocking=True
+            "switch", "turn_off", {"entity_id": "switch.spa_steamer"}, blocking=True
         )
     assert err.value.translation_key == "unexpected_error"
     assert hass.states.get(FENIX).state != STATE_UNAVAILABLE  # type: ignore[union-attr]

@@ -90,6 +90,9 @@ async def test_which_sensors_exist(
         "last_session_duration",
         "last_session_highest_temperature",
         "sessions_today",
+        "scheduled_start",
+        "ready_at",
+        "external_temperature",
     }
     entry_id = init_integration.entry_id
     assert _sensor_keys(entity_registry, entry_id, "fenix-dry-0001") == {

@@ -110,6 +110,12 @@ async def test_which_switches_exist(
         "generic-0003_C2_light",
         "generic-0003_C2_fan",
         "generic-0003_C2_steamer",
+        # Outputs only the generic controller reports and accepts.
+        *(
+            f"generic-0003_{cabin}_{key}"
+            for cabin in ("C1", "C2")
+            for key in ("vaporizer", "ir_heater", "after_heater", "ext_switch")
+        ),
     }
 
 
@@ -263,6 +269,9 @@ async def test_steamer_not_supported(
             ],
         },
     )
+    # The steamer runs only in a session.
+    devices["generic"].panel.power(True)
+    await async_refresh(hass, init_integration)
     sent = cloud.request_counts[GRAPHQL_COMMAND]
     with pytest.raises(HomeAssistantError) as err:
         await _switch(hass, SERVICE_TURN_ON, SPA_STEAMER)
@@ -344,18 +353,19 @@ async def test_unconfirmed_command_is_checked(
     init_integration: MockConfigEntry,
 ) -> None:
     """A command the sauna never confirms is checked with the cloud, not kept."""
-    steamer = "switch.spa_steamer"
+    # The cloud acknowledges, but the command never reaches the sauna, so the
+    # controller pushes nothing.
+    cloud.faults.set_route(REST_COMMAND, status=200, count=1, body={"handled": True})
     await hass.services.async_call(
-        "switch", "turn_on", {"entity_id": steamer}, blocking=True
+        "switch", "turn_on", {"entity_id": FENIX_FAN}, blocking=True
     )
-    # Shown at once; the cabin is cold, so the steamer does not actually run
-    # and the controller pushes nothing.
-    assert hass.states.get(steamer).state == STATE_ON  # type: ignore[union-attr]
+    # Shown at once.
+    assert hass.states.get(FENIX_FAN).state == STATE_ON  # type: ignore[union-attr]
     await async_settle_push(hass, init_integration)
     reads = cloud.request_counts["GET /devices/state"]
     await async_poll(hass, freezer, timedelta(seconds=31))
     assert cloud.request_counts["GET /devices/state"] > reads
-    assert hass.states.get(steamer).state == STATE_OFF  # type: ignore[union-attr]
+    assert hass.states.get(FENIX_FAN).state == STATE_OFF  # type: ignore[union-attr]
 
 
 async def test_confirmed_command_needs_no_check(

@@ -305,7 +305,9 @@ class Capabilities:
 _ALL_COMMANDS: Final = frozenset(CommandType)
 
 _FENIX_CAPABILITIES: Final = Capabilities(
-    commands=_ALL_COMMANDS - {CommandType.STEAMER, CommandType.ADJUST_DURATION},
+    # What Fenix panels are seen to take (HEATER goes over GraphQL); they
+    # reject STEAMER and ADJUST_DURATION, and nothing else is known to work.
+    commands=REST_COMMANDS | {CommandType.HEATER},
     telemetry_only=False,
     default_cabin="C1",
 )
@@ -331,8 +333,10 @@ def _normalise_type(device_type: str | None) -> str:
 def device_capabilities(device_type: str | None) -> Capabilities:
     """Return the capabilities of a device type (case-insensitive).
 
-    Fenix panels reject ``STEAMER`` and ``ADJUST_DURATION``; the sauna sensor
-    only reports telemetry; other heater types accept the whole command enum.
+    Fenix panels take ``SAUNA``/``LIGHTS``/``FAN``/``HEATER`` (they reject
+    ``STEAMER`` and ``ADJUST_DURATION``; other types are untested on them); the
+    sauna sensor only reports telemetry; other heater types accept the whole
+    command enum.
     """
     normalised = _normalise_type(device_type)
     if normalised.startswith("fenix"):
@@ -752,6 +756,12 @@ class CabinStatus:
     # The element's relay: telemetry heatOn, else reported heater.on (which is
     # also 1 while a scheduled start waits; pair it with is_heating).
     heat_on: bool | None = None
+    # Outputs and readings only some controllers report (None: not reported).
+    vaporizer_on: bool | None = None
+    ir_heater_on: bool | None = None
+    after_heater_on: bool | None = None
+    ext_switch_on: bool | None = None
+    ext_sensor_temperature: float | None = None
 
     @property
     def active_profile_data(self) -> Profile | None:
@@ -864,6 +874,11 @@ class CabinStatus:
             ),
             mac=_str(_first(rep, "mac", "MAC", "wifiMac")),
             heat_on=_output_on_telemetry_first(rep, tel, "heater", "heatOn"),
+            vaporizer_on=_output_on(rep, tel, "vaporizer", "vaporizerOn"),
+            ir_heater_on=_output_on(rep, tel, "irHeater", "irHeaterOn"),
+            after_heater_on=_output_on(rep, tel, "afterHeater", "afterHeaterOn"),
+            ext_switch_on=_output_on(rep, tel, "extSwitch", "extSwitchOn"),
+            ext_sensor_temperature=parse_float(tel.get("extSensorTemp")),
         )
 
 
