@@ -31,6 +31,7 @@ class SimulatorServer:
         self.realtime: RealtimeHub | None = None
         self._runner: web.AppRunner | None = None
         self._inflight: set[asyncio.Task[object]] = set()
+        self._stopping = False
 
     @property
     def base_url(self) -> str:
@@ -89,16 +90,24 @@ class SimulatorServer:
         runner, self._runner = self._runner, None
         if runner is None:
             return
+        # Nothing new first: a client whose socket is closed below reconnects
+        # at once, and a request whose handler starts after the cancelling
+        # would hold up the cleanup for as long as its timeouts, which never end
+        # under a test's frozen clock. Requests already on the wire are answered
+        # 503 at once (see `_track`).
+        self._stopping = True
+        for site in list(runner.sites):
+            await site.stop()
         if self.realtime is not None:
             self.realtime.detach()
             await self.realtime.close_all()
-        tasks = [t for t in self._inflight if not t.done()]
-        for task in tasks:
-            task.cancel()
-        if tasks:
+        while tasks := [t for t in self._inflight if not t.done()]:
+            for task in tasks:
+                task.cancel()
             await asyncio.wait(tasks)
         await runner.cleanup()
         self.realtime = None
+        self._stopping = False
 
     @web.middleware
     async def _track(
@@ -108,6 +117,8 @@ class SimulatorServer:
     ) -> web.StreamResponse:
         """Remember request tasks so `stop()` can cancel the ones still waiting
         (command acknowledgements, injected latency, open websockets)."""
+        if self._stopping:
+            return web.json_response({"message": "Service stopping"}, status=503)
         task = asyncio.current_task()
         if task is not None:
             self._inflight.add(task)

@@ -115,7 +115,7 @@ def test_push_during_poll_wins_over_older_read() -> None:
     # Pushed after the read: the panel switched the sauna on.
     data = store.merge(data, (FENIX, "C1"), {"reported": {"active": 1}}) or data
     result = _data({"displayName": "Home Sauna", "active": 0})
-    store.poll_ended(result, T0)
+    store.poll_ended(result)
     assert result[FENIX].cabins["C1"].reported["active"] == 1
 
 
@@ -127,7 +127,7 @@ def test_push_before_read_is_not_reapplied() -> None:
     data = store.merge(data, (FENIX, "C1"), {"reported": {"active": 1}}) or data
     store.cabin_read((FENIX, "C1"), telemetry_mark=store.mark)
     result = _data({"active": 0})
-    store.poll_ended(result, T0)
+    store.poll_ended(result)
     assert result[FENIX].cabins["C1"].reported["active"] == 0
 
 
@@ -147,7 +147,7 @@ def test_telemetry_and_state_reads_marked_apart() -> None:
     )
     store.cabin_read((FENIX, "C1"), telemetry_mark)
     result = _data(telemetry={"temp": 22.0})
-    store.poll_ended(result, T0)
+    store.poll_ended(result)
     cabin = result[FENIX].cabins["C1"]
     assert cabin.telemetry["temp"] == 40.0
     assert cabin.reported["activeProfile"] == 0
@@ -161,7 +161,7 @@ def test_telemetry_not_read_is_not_reapplied() -> None:
     data = store.merge(data, (FENIX, "C1"), {"telemetry": {"temp": 40.0}}) or data
     store.cabin_read((FENIX, "C1"), telemetry_mark=-1)
     result = _data(telemetry={"temp": 39.0})
-    store.poll_ended(result, T0)
+    store.poll_ended(result)
     assert result[FENIX].cabins["C1"].telemetry["temp"] == 40.0
 
 
@@ -171,10 +171,10 @@ def test_failed_poll_stops_recording() -> None:
     data = _data()
     store.poll_started()
     data = store.merge(data, (FENIX, "C1"), {"telemetry": {"temp": 40.0}}) or data
-    store.poll_ended(None, T0)
+    store.poll_ended(None)
     store.merge(data, (FENIX, "C1"), {"telemetry": {"temp": 41.0}})
     result = _data(telemetry={"temp": 22.0})
-    store.poll_ended(result, T0)
+    store.poll_ended(result)
     assert result[FENIX].cabins["C1"].telemetry["temp"] == 22.0
 
 
@@ -185,13 +185,13 @@ def test_reapply_skips_cabins_the_poll_did_not_read() -> None:
     store.poll_started()
     store.merge(data, (FENIX, "C1"), {"telemetry": {"temp": 40.0}})
     unread = _data(telemetry={"temp": 22.0})
-    store.poll_ended(unread, T0)
+    store.poll_ended(unread)
     assert unread[FENIX].cabins["C1"].telemetry["temp"] == 22.0
     store.poll_started()
     store.merge(data, (FENIX, "C1"), {"telemetry": {"temp": 40.0}})
     store.cabin_read((FENIX, "C1"), -1)
     empty: AccountData = {}
-    store.poll_ended(empty, T0)
+    store.poll_ended(empty)
     assert empty == {}
 
 
@@ -315,82 +315,103 @@ def test_cabins_and_shadows() -> None:
     assert cabin.shadow_id is None
 
 
-# -- commands held over reads until the panel reports them ----------------------
+# -- commands held over reports until the panel reports them -------------------
 
 TARGET_90: dict[str, Any] = {"reported": {"profiles": {"0": {"targetTemp": 90}}}}
-UNTIL = T0 + timedelta(seconds=45)
+WITHIN = timedelta(seconds=45)
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
 
 
 def _target(data: AccountData) -> Any:
     return data[FENIX].cabins["C1"].reported["profiles"]["0"]["targetTemp"]
 
 
-def _held_store() -> tuple[StateStore, AccountData]:
-    store = StateStore()
+def _held_store() -> tuple[StateStore, _Clock, AccountData, int]:
+    clock = _Clock()
+    store = StateStore(clock)
     data = store.merge(_data(), (FENIX, "C1"), TARGET_90) or {}
-    store.hold((FENIX, "C1"), TARGET_90, UNTIL)
-    return store, data
+    mark = store.mark
+    store.hold((FENIX, "C1"), TARGET_90, WITHIN)
+    return store, clock, data, mark
 
 
-def _poll(store: StateStore, now: datetime) -> AccountData:
-    """A poll that reads the old target (85) of every profile."""
+def _poll(store: StateStore, target: int = 85) -> AccountData:
+    """A poll that reads ``target`` in profile 0."""
     store.poll_started()
     store.cabin_read((FENIX, "C1"), telemetry_mark=store.mark)
-    result = _data()
-    store.poll_ended(result, now)
+    profiles = {**PROFILES, "0": {**PROFILES["0"], "targetTemp": target}}
+    result = _data(
+        {"displayName": "Home Sauna", "activeProfile": 0, "profiles": profiles}
+    )
+    store.poll_ended(result)
     return result
 
 
 def test_held_target_survives_a_read_of_the_old_value() -> None:
     """A read before the panel reports the write shows the commanded target."""
-    store, data = _held_store()
+    store, clock, data, mark = _held_store()
     assert _target(data) == 90
-    result = _poll(store, UNTIL - timedelta(microseconds=1))
+    clock.now = T0 + WITHIN - timedelta(microseconds=1)
+    result = _poll(store)
     assert _target(result) == 90
     # The other profiles and names are the read's.
     assert result[FENIX].cabins["C1"].reported["profiles"]["1"]["name"] == "Gentle"
+    assert not store.applied((FENIX, "C1"), mark)
+
+
+def test_held_target_survives_a_push_of_the_old_value() -> None:
+    """A push still carrying the old value (a full telemetry push) does not undo it."""
+    store, _, data, _ = _held_store()
+    pushed = {"reported": {"profiles": {"0": {"targetTemp": 85}}}}
+    data = store.merge(data, (FENIX, "C1"), pushed, state_push=True) or data
+    assert _target(data) == 90
 
 
 def test_hold_ends_when_its_time_is_up() -> None:
-    """At ``until`` the read is the truth (the panel never took the write)."""
-    store, _ = _held_store()
-    assert _target(_poll(store, UNTIL)) == 85
-    # And it stays ended.
-    assert _target(_poll(store, T0)) == 85
+    """At the end of ``within`` the read is the truth (the panel never took it)."""
+    store, clock, _, mark = _held_store()
+    clock.now = T0 + WITHIN
+    assert _target(_poll(store)) == 85
+    clock.now = T0
+    assert _target(_poll(store)) == 85
+    assert not store.applied((FENIX, "C1"), mark)
 
 
-def test_hold_ends_once_a_read_shows_it() -> None:
-    """Once reported, the hold is gone: a later change at the panel shows."""
-    store, _ = _held_store()
-    store.poll_started()
-    store.cabin_read((FENIX, "C1"), telemetry_mark=store.mark)
-    profiles = {**PROFILES, "0": {**PROFILES["0"], "targetTemp": 90}}
-    reported = {"displayName": "Home Sauna", "activeProfile": 0, "profiles": profiles}
-    applied = _data(reported)
-    store.poll_ended(applied, T0)
-    assert _target(applied) == 90
-    assert _target(_poll(store, T0)) == 85
+def test_hold_ends_once_a_report_shows_it() -> None:
+    """Reported: applied, and a later change at the panel shows."""
+    store, _, _, mark = _held_store()
+    assert _target(_poll(store, target=90)) == 90
+    assert store.applied((FENIX, "C1"), mark)
+    assert _target(_poll(store)) == 85
 
 
-def test_push_of_a_held_value_ends_the_hold() -> None:
-    """What the device pushes for a held key is the truth, whatever it says."""
-    store, data = _held_store()
-    pushed = {"reported": {"profiles": {"0": {"targetTemp": 70}}}}
-    data = store.merge(data, (FENIX, "C1"), pushed, state_push=True) or data
-    assert _target(data) == 70
-    assert _target(_poll(store, T0)) == 85
+def test_push_of_the_commanded_value_confirms_it() -> None:
+    """A push that carries the commanded value ends the hold as applied."""
+    store, _, data, mark = _held_store()
+    pushed = {"reported": {"profiles": {"0": {"targetTemp": 90}}}}
+    store.merge(data, (FENIX, "C1"), pushed, state_push=True)
+    assert store.applied((FENIX, "C1"), mark)
+    assert _target(_poll(store)) == 85
 
 
 def test_push_of_other_keys_keeps_the_hold() -> None:
     """A push about something else (the light) does not end the hold."""
-    store, data = _held_store()
+    store, _, data, mark = _held_store()
     store.merge(data, (FENIX, "C1"), {"reported": {"light": {"on": 1}}})
-    assert _target(_poll(store, T0)) == 90
+    assert _target(_poll(store)) == 90
+    assert not store.applied((FENIX, "C1"), mark)
 
 
 def test_hold_of_a_cabin_that_left_is_dropped() -> None:
     """A cabin missing from the poll's result takes its holds with it."""
-    store, _ = _held_store()
+    store, _, _, _ = _held_store()
     store.poll_started()
-    store.poll_ended({}, T0)
-    assert _target(_poll(store, T0)) == 85
+    store.poll_ended({})
+    assert _target(_poll(store)) == 85

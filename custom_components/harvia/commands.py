@@ -44,8 +44,10 @@ class HarviaCommands:
         reported: dict[str, Any] | None = None,
         telemetry: dict[str, Any] | None = None,
         applied_within: float | None = None,
-    ) -> None:
+    ) -> int:
         """Show a command's outcome now; check with the cloud if nobody confirms.
+
+        Returns the command's mark (see ``StateStore.applied``).
 
         The device pushes what a command changed. Until it does, or until
         ``applied_within`` seconds (how late the panel may report this write;
@@ -64,9 +66,7 @@ class HarviaCommands:
             else max(CONFIRM_WITHIN, timedelta(seconds=applied_within))
         )
         coordinator.state.hold(
-            key,
-            {"reported": reported, "telemetry": telemetry},
-            dt_util.utcnow() + within,
+            key, {"reported": reported, "telemetry": telemetry}, within
         )
         if (cancel := self._confirmations.pop(key, None)) is not None:
             cancel()
@@ -82,6 +82,7 @@ class HarviaCommands:
                 )
 
         self._confirmations[key] = async_call_later(coordinator.hass, within, _verify)
+        return commanded_at
 
     @callback
     def async_cancel(self) -> None:

@@ -68,7 +68,7 @@ class HarviaCoordinator(DataUpdateCoordinator[AccountData]):
             update_interval=SCAN_INTERVAL,
         )
         self.client = client
-        self.state = StateStore()
+        self.state = StateStore(dt_util.utcnow)
         # True while the realtime sockets are connected and subscribed.
         self.push_connected = False
         # Pushes sent before the subscriptions stood are lost: read all once.

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, Final
 
 from .api import (
@@ -162,7 +161,7 @@ class Poll:
             read = await gather_all(self._async_read_device(d) for d in devices)
             result = {data.device.device_id: data for data in read if data is not None}
         finally:
-            self.store.poll_ended(result, datetime.now(UTC))
+            self.store.poll_ended(result)
         return result
 
     async def _async_read_device(self, device: Device) -> DeviceData | None:

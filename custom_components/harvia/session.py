@@ -20,7 +20,7 @@ needs:
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -193,13 +193,21 @@ async def _async_start_session(entity: HarviaEntity, request: SessionRequest) ->
                 temperature=plan.temperature,
                 humidity=plan.humidity,
             )
-        coordinator.commands.async_commanded(
+        mark = coordinator.commands.async_commanded(
             device_id,
             cabin_id,
             **optimistic.target(
                 status, temperature=plan.temperature, humidity=plan.humidity
             ),
         )
+        if plan.start:
+            # The panel takes a new target up to ~35 s after the write; a start
+            # before that would run the session on the old one.
+            await _async_wait_until(
+                coordinator,
+                lambda: coordinator.state.applied((device_id, cabin_id), mark),
+                "target_not_applied",
+            )
 
     if plan.duration is not None:
         status = entity.status
@@ -229,18 +237,27 @@ async def _async_wait_for_profile(
     coordinator: HarviaCoordinator, device_id: str, cabin_id: str, profile: int
 ) -> None:
     """Wait until the panel reports the profile active; fail after a while."""
+
+    def _active() -> bool:
+        data = coordinator.data.get(device_id)
+        cabin = data.cabins.get(cabin_id) if data else None
+        return cabin is not None and cabin.status.active_profile == profile
+
+    # Without a push confirming the change, the cabin's state is read once.
+    coordinator.commands.async_commanded(device_id, cabin_id)
+    await _async_wait_until(coordinator, _active, "profile_not_applied")
+
+
+async def _async_wait_until(
+    coordinator: HarviaCoordinator, done: Callable[[], bool], error_key: str
+) -> None:
+    """Wait until ``done`` holds after an update; raise ``error_key`` after a while."""
     hass = coordinator.hass
     applied: asyncio.Future[bool] = hass.loop.create_future()
 
     @callback
     def _check() -> None:
-        data = coordinator.data.get(device_id)
-        cabin = data.cabins.get(cabin_id) if data else None
-        if (
-            not applied.done()
-            and cabin is not None
-            and cabin.status.active_profile == profile
-        ):
+        if not applied.done() and done():
             applied.set_result(True)
 
     @callback
@@ -250,13 +267,11 @@ async def _async_wait_for_profile(
 
     unsubscribe = coordinator.async_add_listener(_check)
     cancel_timeout = async_call_later(hass, PROFILE_APPLY_TIMEOUT, _give_up)
-    # Without a push confirming the change, the cabin's state is read once.
-    coordinator.commands.async_commanded(device_id, cabin_id)
     try:
         _check()
         if not await applied:
             raise HomeAssistantError(
-                translation_domain=DOMAIN, translation_key="profile_not_applied"
+                translation_domain=DOMAIN, translation_key=error_key
             )
     finally:
         unsubscribe()

@@ -8,9 +8,9 @@ when they landed re-applies them to what it read, so an older read never wins.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final, TypedDict
 
 from .api import CabinStatus, Device, merge_payload
@@ -171,7 +171,9 @@ class StateStore:
     reads and, when it ends, re-applies the merges numbered after them.
     """
 
-    def __init__(self) -> None:
+    def __init__(
+        self, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    ) -> None:
         """Start with nothing merged, polled or pending."""
         self.pending_profiles: dict[CabinKey, PendingProfile] = {}
         self._mark = 0
@@ -180,6 +182,9 @@ class StateStore:
         self._read_marks: dict[CabinKey, tuple[int, int]] = {}
         self._state_pushed: dict[CabinKey, int] = {}
         self._held: dict[CabinKey, list[_Held]] = {}
+        # Per cabin: the mark of the last command the device reported applied.
+        self._applied: dict[CabinKey, int] = {}
+        self._clock = clock
         self._online: dict[str, bool] = {}
 
     @property
@@ -212,36 +217,44 @@ class StateStore:
             self._during_poll.append(_Merge(self._mark, key, partial))
         if state_push:
             self._state_pushed[key] = self._mark
-        if held := self._held.get(key):
-            # What the device reports for a held value is the truth from now on.
-            pushed = _leaves(partial)
-            self._held[key] = [h for h in held if not _leaves(h.partial) & pushed]
-        cabins = {**device.cabins, cabin_id: cabin.merged(**partial)}
+        merged = cabin.merged(**partial)
+        # A push confirms what it carries; the rest stays held.
+        for held in self._still_held(key, partial):
+            merged = merged.merged(
+                reported=held.partial.get("reported"),
+                telemetry=held.partial.get("telemetry"),
+            )
+        cabins = {**device.cabins, cabin_id: merged}
         return {**data, device_id: replace(device, cabins=cabins)}
 
     def state_pushed_after(self, key: CabinKey, mark: int) -> bool:
         """Whether the device pushed a cabin's state after the given merge."""
         return self._state_pushed.get(key, -1) > mark
 
-    def hold(self, key: CabinKey, partial: Partial, until: datetime) -> None:
-        """Keep the last merge (a command's outcome) over reads until ``until``.
+    def hold(self, key: CabinKey, partial: Partial, within: timedelta) -> None:
+        """Keep the last merge (a command's outcome) over reports for ``within``.
 
-        A panel reports some writes late (a new target up to ~35 s after it took
-        the write): a read before that would show the old value again. The hold
-        ends early once a read shows the commanded values, or a push reports
-        any of them (whatever it says).
+        A panel reports some writes late (a new target up to ~35 s after it
+        took the write): until then reads and pushes still carry the old value
+        and would show it again. The hold ends once a report carries the
+        commanded values (see ``applied``), or when ``within`` has passed.
         """
+        until = self._clock() + within
         self._held.setdefault(key, []).append(_Held(self._mark, partial, until))
 
-    def _still_held(
-        self, key: CabinKey, cabin: CabinData, now: datetime
-    ) -> list[_Held]:
-        """The holds of a cabin that have neither ended nor been reported."""
-        held = [
-            h
-            for h in self._held.pop(key, [])
-            if now < h.until and not _reported(h.partial, cabin)
-        ]
+    def applied(self, key: CabinKey, mark: int) -> bool:
+        """Whether the device reported the command merged at ``mark`` applied."""
+        return self._applied.get(key, -1) >= mark
+
+    def _still_held(self, key: CabinKey, report: Partial) -> list[_Held]:
+        """The holds of a cabin that its reports do not show yet, in time."""
+        now = self._clock()
+        held: list[_Held] = []
+        for hold in self._held.pop(key, []):
+            if _reported(hold.partial, report):
+                self._applied[key] = max(self._applied.get(key, -1), hold.mark)
+            elif now < hold.until:
+                held.append(hold)
         if held:
             self._held[key] = held
         return held
@@ -260,7 +273,7 @@ class StateStore:
         """
         self._read_marks[key] = (self._mark, telemetry_mark)
 
-    def poll_ended(self, result: AccountData | None, now: datetime) -> None:
+    def poll_ended(self, result: AccountData | None) -> None:
         """Re-apply what was merged after a cabin's reads to the poll's result.
 
         Commands still held (see ``hold``) are re-applied too. ``result`` is
@@ -275,7 +288,13 @@ class StateStore:
             if device_data is None or cabin is None:
                 self._held.pop(key)
                 continue
-            for held in self._still_held(key, cabin, now):
+            # Telemetry a poll did not read (it came by push) confirms nothing.
+            marks = self._read_marks.get(key)
+            report: Partial = {
+                "reported": cabin.reported if marks else None,
+                "telemetry": cabin.telemetry if marks and marks[1] != -1 else None,
+            }
+            for held in self._still_held(key, report):
                 cabin = cabin.merged(
                     reported=held.partial.get("reported"),
                     telemetry=held.partial.get("telemetry"),
@@ -375,19 +394,10 @@ def _paths(
         yield prefix, payload
 
 
-def _leaves(partial: Partial) -> set[tuple[str, ...]]:
-    """The leaf paths a partial payload writes."""
-    return {
-        path
-        for part in ("reported", "telemetry")
-        if (payload := partial.get(part))
-        for path, _ in _paths(payload, (part,))
-    }
-
-
-def _reported(partial: Partial, cabin: CabinData) -> bool:
-    """Whether a cabin's payloads hold every value of a partial payload."""
-    for part, payload in (("reported", cabin.reported), ("telemetry", cabin.telemetry)):
+def _reported(partial: Partial, report: Partial) -> bool:
+    """Whether a report (a read cabin, or a push) holds every value of a partial."""
+    for part in ("reported", "telemetry"):
+        payload = report.get(part) or {}
         if not (written := partial.get(part)):
             continue
         for path, value in _paths(written, ()):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 
 import pytest
 
@@ -114,7 +113,7 @@ async def test_failure_for_all_raises_and_ends_the_poll(
     with pytest.raises(HarviaConnectionError):
         await poll.async_read()
     result: AccountData = {}
-    poll.store.poll_ended(result, datetime.now(UTC))
+    poll.store.poll_ended(result)
     assert result == {}
 
 

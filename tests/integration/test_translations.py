@@ -9,12 +9,25 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.harvia.const import DOMAIN
+from custom_components.harvia.energy import (
+    CONF_HEATER_POWER,
+    CONF_RATINGS,
+    CONF_STEAMER_POWER,
+)
 from harvia_simulator import SimDevice
 from tests.test_translations import LANGUAGE_FILES, flatten, load
 
 from .conftest import async_settle_push
 
-CATEGORIES = ("config", "entity", "exceptions", "issues")
+CATEGORIES = ("config", "options", "entity", "exceptions", "issues", "services")
+# Rated heaters (and the combi's steam generator) add the estimated power and
+# energy sensors, so every entity name in the files has an entity to name.
+RATINGS = {
+    CONF_RATINGS: {
+        "fenix-dry-0001": {CONF_HEATER_POWER: 10.5},
+        "fenix-combi-0002": {CONF_HEATER_POWER: 9.0, CONF_STEAMER_POWER: 2.2},
+    }
+}
 
 
 @pytest.mark.usefixtures("init_integration")
@@ -44,6 +57,7 @@ async def test_entities_named_in_the_configured_language(
 ) -> None:
     """With Home Assistant set to a language, every named entity uses its file."""
     hass.config.language = language
+    hass.config_entries.async_update_entry(config_entry, options=RATINGS)
     assert await hass.config_entries.async_setup(config_entry.entry_id)
     await hass.async_block_till_done()
     await async_settle_push(hass, config_entry)
