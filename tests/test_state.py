@@ -415,3 +415,13 @@ def test_hold_of_a_cabin_that_left_is_dropped() -> None:
     store.poll_started()
     store.poll_ended({})
     assert _target(_poll(store)) == 85
+
+
+def test_newer_command_replaces_the_held_one() -> None:
+    """40 then 100 at once: 100 shows, and a read of the old value keeps it."""
+    store, _, data, _ = _held_store()
+    target_100: dict[str, Any] = {"reported": {"profiles": {"0": {"targetTemp": 100}}}}
+    data = store.merge(data, (FENIX, "C1"), target_100, command=True) or data
+    store.hold((FENIX, "C1"), target_100, WITHIN)
+    assert _target(data) == 100
+    assert _target(_poll(store)) == 100

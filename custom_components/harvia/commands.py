@@ -49,25 +49,26 @@ class HarviaCommands:
 
         Returns the command's mark (see ``StateStore.applied``).
 
-        The device pushes what a command changed. Until it does, or until
-        ``applied_within`` seconds (how late the panel may report this write;
-        30 s when not given) have passed, reads do not undo the shown outcome.
-        When nothing confirms it by then (the command changed nothing, or the
-        push was lost), the cabin's state is read once, so the commanded state
-        does not stay on screen unconfirmed.
+        The device pushes what a command changed. A write the panel reports
+        late (``applied_within`` seconds) is held over reports until they show
+        it or that time has passed. When nothing confirms it by then (the
+        command changed nothing, or the push was lost), the cabin's state is
+        read once, so the commanded state does not stay on screen unconfirmed.
         """
         coordinator = self.coordinator
         key = (device_id, cabin_id)
-        coordinator.async_merge_cabin(key, reported=reported, telemetry=telemetry)
+        coordinator.async_merge_cabin(
+            key, reported=reported, telemetry=telemetry, command=True
+        )
         commanded_at = coordinator.state.mark
-        within = (
-            CONFIRM_WITHIN
-            if applied_within is None
-            else max(CONFIRM_WITHIN, timedelta(seconds=applied_within))
-        )
-        coordinator.state.hold(
-            key, {"reported": reported, "telemetry": telemetry}, within
-        )
+        within = CONFIRM_WITHIN
+        if applied_within is not None:
+            # A write the panel reports late: reads and pushes meanwhile still
+            # carry the old value, which must not replace the commanded one.
+            within = max(within, timedelta(seconds=applied_within))
+            coordinator.state.hold(
+                key, {"reported": reported, "telemetry": telemetry}, within
+            )
         if (cancel := self._confirmations.pop(key, None)) is not None:
             cancel()
 

@@ -355,6 +355,7 @@ class HarviaCoordinator(DataUpdateCoordinator[AccountData]):
         telemetry: dict[str, Any] | None = None,
         connected: bool | None = None,
         state_push: bool = False,
+        command: bool = False,
     ) -> None:
         """Merge a partial payload into one cabin and tell the entities."""
         merged = self.state.merge(
@@ -362,6 +363,7 @@ class HarviaCoordinator(DataUpdateCoordinator[AccountData]):
             key,
             {"reported": reported, "telemetry": telemetry, "connected": connected},
             state_push=state_push,
+            command=command,
         )
         if merged is None:
             return

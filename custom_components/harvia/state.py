@@ -201,11 +201,13 @@ class StateStore:
         partial: Partial,
         *,
         state_push: bool = False,
+        command: bool = False,
     ) -> AccountData | None:
         """The data with a partial payload merged into one cabin.
 
         None when the data has no such cabin. ``state_push``: the device pushed
-        its state (what confirms a command).
+        its state (what confirms a command). ``command``: a command's outcome,
+        which replaces what older commands held of the same values.
         """
         device_id, cabin_id = key
         if (device := data.get(device_id)) is None:
@@ -218,8 +220,13 @@ class StateStore:
         if state_push:
             self._state_pushed[key] = self._mark
         merged = cabin.merged(**partial)
+        if command:
+            leaves = _leaves(partial)
+            self._held[key] = [
+                h for h in self._held.pop(key, []) if not _leaves(h.partial) & leaves
+            ]
         # A push confirms what it carries; the rest stays held.
-        for held in self._still_held(key, partial):
+        for held in self._still_held(key, {} if command else partial):
             merged = merged.merged(
                 reported=held.partial.get("reported"),
                 telemetry=held.partial.get("telemetry"),
@@ -240,7 +247,14 @@ class StateStore:
         commanded values (see ``applied``), or when ``within`` has passed.
         """
         until = self._clock() + within
-        self._held.setdefault(key, []).append(_Held(self._mark, partial, until))
+        held = self._held.get(key, [])
+        # State and telemetry are reported apart (two feeds): each confirms its own.
+        reported, telemetry = partial.get("reported"), partial.get("telemetry")
+        if reported:
+            held.append(_Held(self._mark, {"reported": reported}, until))
+        if telemetry:
+            held.append(_Held(self._mark, {"telemetry": telemetry}, until))
+        self._held[key] = held
 
     def applied(self, key: CabinKey, mark: int) -> bool:
         """Whether the device reported the command merged at ``mark`` applied."""
@@ -392,6 +406,16 @@ def _paths(
             yield from _paths(value, (*prefix, str(name)))
     else:
         yield prefix, payload
+
+
+def _leaves(partial: Partial) -> set[tuple[str, ...]]:
+    """The leaf paths a partial payload writes."""
+    return {
+        (part, *path)
+        for part in ("reported", "telemetry")
+        for path, _ in _paths(partial.get(part) or {}, ())
+        if path
+    }
 
 
 def _reported(partial: Partial, report: Partial) -> bool:

@@ -45,6 +45,9 @@ WRITES = (
 PROFILE_WRITE = "PATCH /devices/profile"
 TARGET_WRITE = "PATCH /devices/target"
 REST_COMMAND = "POST /devices/command"
+# A panel applies a profile 10-15 s after the write, a target up to ~35 s after.
+PROFILE_APPLIED = 16
+TARGET_APPLIED = 36
 GRAPHQL_COMMAND = "graphql:device:devicesCommandsSend"
 
 
@@ -78,6 +81,37 @@ def _start(
     return hass.services.async_call(
         DOMAIN, SERVICE, {ATTR_ENTITY_ID: entity_id, **data}, blocking=True
     )
+
+
+async def _finish(
+    hass: HomeAssistant,
+    cloud: HarviaCloud,
+    entry: MockConfigEntry,
+    task: asyncio.Task[Any],
+) -> Any:
+    """Let the panel's clock run (in 1 s steps, pushes delivered) until the
+    action ends: the panel takes a new profile and target seconds after the
+    write, and the action waits for that before it starts the session."""
+    for _ in range(120):
+        for _ in range(200):
+            if task.done():
+                return await task
+            await asyncio.sleep(0)
+        cloud.advance(1.0)
+        await _deliver(hass, entry)
+    return await task
+
+
+async def _start_applied(
+    hass: HomeAssistant,
+    cloud: HarviaCloud,
+    entry: MockConfigEntry,
+    entity_id: str,
+    **data: Any,
+) -> Any:
+    """Run the action to its end, the panel's clock running meanwhile."""
+    task = asyncio.create_task(_start(hass, entity_id, **data))
+    return await _finish(hass, cloud, entry, task)
 
 
 async def _until(condition: Callable[[], bool]) -> None:
@@ -114,7 +148,7 @@ async def test_plain_start_sends_only_the_start(
 ) -> None:
     """Without values the action is the start alone (SAUNA on, once)."""
     before = _writes(cloud)
-    await _start(hass, FENIX)
+    await _start_applied(hass, cloud, init_integration, FENIX)
     assert _writes(cloud) == {**before, REST_COMMAND: before[REST_COMMAND] + 1}
     assert devices["fenix"].cabins["C1"].status == 1
     assert _state(hass, FENIX).state == HVACMode.HEAT
@@ -128,7 +162,9 @@ async def test_targets_and_duration_then_start(
 ) -> None:
     """One target write (both values), the duration, then the start."""
     before = _writes(cloud)
-    await _start(hass, SPA, temperature=85, humidity=40, duration=75)
+    await _start_applied(
+        hass, cloud, init_integration, SPA, temperature=85, humidity=40, duration=75
+    )
     assert _writes(cloud) == {
         **before,
         TARGET_WRITE: before[TARGET_WRITE] + 1,
@@ -186,8 +222,9 @@ async def test_running_session_gets_targets_without_a_start(
     fenix.panel.open_door()
     await async_refresh(hass, init_integration)
     before = _writes(cloud)
-    await _start(hass, FENIX, temperature=92)
+    await _start_applied(hass, cloud, init_integration, FENIX, temperature=92)
     assert _writes(cloud) == {**before, TARGET_WRITE: before[TARGET_WRITE] + 1}
+    cloud.advance(TARGET_APPLIED)
     session = fenix.cabins["C1"].session
     assert session is not None
     assert session.target_temp == 92
@@ -214,9 +251,9 @@ async def test_profile_first_then_targets_then_start(
     assert _writes(cloud) == {**before, PROFILE_WRITE: before[PROFILE_WRITE] + 1}
     assert _state(hass, FENIX).attributes[ATTR_PRESET_MODE] == "Hot"
 
-    cloud.advance(cloud.profile_delay + 1)
+    cloud.advance(PROFILE_APPLIED)
     await _deliver(hass, init_integration)
-    await task
+    await _finish(hass, cloud, init_integration, task)
     assert _writes(cloud) == {
         **before,
         PROFILE_WRITE: before[PROFILE_WRITE] + 1,
@@ -273,7 +310,7 @@ async def test_door_opened_while_profile_applied(
     task = asyncio.create_task(_start(hass, FENIX, profile="Relax"))
     await _until(lambda: cloud.request_counts[PROFILE_WRITE] > before[PROFILE_WRITE])
     fenix.panel.open_door()
-    cloud.advance(cloud.profile_delay + 1)
+    cloud.advance(PROFILE_APPLIED)
     await _deliver(hass, init_integration)
     with pytest.raises(ServiceValidationError) as err:
         await task
@@ -315,10 +352,12 @@ async def test_temperature_boundaries(
         await _refused(
             hass, cloud, FENIX, "temperature_out_of_range", temperature=value
         )
-    await _start(hass, FENIX, temperature=40)
+    await _start_applied(hass, cloud, init_integration, FENIX, temperature=40)
     assert devices["fenix"].cabins["C1"].session is not None
     assert devices["fenix"].cabins["C1"].session.target_temp == 40
-    await _start(hass, FENIX, temperature=100)
+    # The session runs: the new target lands in it when the panel takes it.
+    await _start_applied(hass, cloud, init_integration, FENIX, temperature=100)
+    cloud.advance(TARGET_APPLIED)
     assert devices["fenix"].cabins["C1"].session.target_temp == 100
 
 
@@ -338,7 +377,9 @@ async def test_steam_limit_boundaries(
     await _refused(hass, cloud, COMBI, "steam_limit", profile="Relax", temperature=96)
     await _refused(hass, cloud, COMBI, "humidity_out_of_range", humidity=101)
     await _refused(hass, cloud, COMBI, "humidity_out_of_range", humidity=-1)
-    await _start(hass, COMBI, temperature=80, humidity=60)
+    await _start_applied(
+        hass, cloud, init_integration, COMBI, temperature=80, humidity=60
+    )
     session = combi.cabins["C1"].session
     assert session is not None
     assert (session.target_temp, session.target_hum) == (80, 60)
@@ -354,9 +395,9 @@ async def test_steam_limit_with_profile_at_the_boundary(
     combi = devices["combi"]
     task = asyncio.create_task(_start(hass, COMBI, profile="Relax", temperature=95))
     await _until(lambda: combi.cabins["C1"].pending_profile is not None)
-    cloud.advance(cloud.profile_delay + 1)
+    cloud.advance(PROFILE_APPLIED)
     await _deliver(hass, init_integration)
-    await task
+    await _finish(hass, cloud, init_integration, task)
     session = combi.cabins["C1"].session
     assert session is not None
     assert (session.target_temp, session.target_hum) == (95, 45)
@@ -372,11 +413,11 @@ async def test_duration_boundaries(
     """1 … the panel's maxOnTime (240 here)."""
     for value in (0, 241):
         await _refused(hass, cloud, SPA, "duration_out_of_range", duration=value)
-    await _start(hass, SPA, duration=240)
+    await _start_applied(hass, cloud, init_integration, SPA, duration=240)
     session = devices["generic"].cabins["C1"].session
     assert session is not None
     assert session.duration_min == 240
-    await _start(hass, SPA_2, duration=1)
+    await _start_applied(hass, cloud, init_integration, SPA_2, duration=1)
     session = devices["generic"].cabins["C2"].session
     assert session is not None
     assert session.duration_min == 1
@@ -411,8 +452,8 @@ async def test_refused_while_a_profile_change_is_pending(
     await _refused(hass, cloud, FENIX, "profile_change_pending", temperature=85)
     await _refused(hass, cloud, FENIX, "profile_change_pending", profile="Relax")
     # A plain start is fine: the session picks the profile up when it lands.
-    await _start(hass, FENIX)
-    cloud.advance(cloud.profile_delay + 1)
+    await _start_applied(hass, cloud, init_integration, FENIX)
+    cloud.advance(PROFILE_APPLIED)
     await async_refresh(hass, init_integration)
     assert devices["fenix"].cabins["C1"].active_profile == 2
     assert devices["fenix"].cabins["C1"].session is not None
