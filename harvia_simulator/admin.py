@@ -30,6 +30,8 @@ Routes (all under `/_admin`; bodies are JSON objects):
     POST   /_admin/faults/keepalives      {enabled}: stop/resume `ka` messages
     POST   /_admin/faults/malformed       {deviceId, kind?, api?}: broken realtime message
     POST   /_admin/faults/ota             {email, enabled?}: refuse OTA operations
+    POST   /_admin/faults/latency         {seconds}: delay every request and realtime ack
+    POST   /_admin/faults/silence-feed    {deviceId, api?, enabled?}: feed acknowledged, silent
 """
 
 from __future__ import annotations
@@ -103,6 +105,8 @@ class AdminApi:
             ("POST", "/_admin/faults/ota", post(self.refuse_ota)),
             ("POST", "/_admin/faults/not-handled", post(self.not_handled)),
             ("POST", "/_admin/faults/undefined-field", post(self.undefined_field)),
+            ("POST", "/_admin/faults/latency", post(self.latency)),
+            ("POST", "/_admin/faults/silence-feed", post(self.silence_feed)),
         ]
 
     @staticmethod
@@ -345,4 +349,16 @@ class AdminApi:
         """Refuse OTA operations for an account."""
         self.cloud.faults.refuse_ota(
             self._str(body, "email"), bool(body.get("enabled", True))
+        )
+
+    async def latency(self, _request: web.Request, body: dict[str, Any]) -> None:
+        """Delay every request and realtime acknowledgement."""
+        self.cloud.faults.set_latency(float(body["seconds"]))
+
+    async def silence_feed(self, _request: web.Request, body: dict[str, Any]) -> None:
+        """Acknowledge a device's subscriptions of one API, deliver nothing."""
+        self.cloud.faults.silence_feed(
+            self._str(body, "deviceId"),
+            str(body.get("api") or "data"),
+            bool(body.get("enabled", True)),
         )

@@ -55,7 +55,11 @@ class Faults:
         self._offline: set[str] = set()
         self._not_handled: dict[str, str] = {}
         self._undefined: set[tuple[str, str]] = set()
+        # (device id, API) whose subscriptions receive nothing.
+        self._silenced: set[tuple[str, str]] = set()
         self.keepalives_stopped = False
+        # Network latency (real seconds) of every HTTP request and realtime ack.
+        self.latency = 0.0
         # `start_ack`s to hold back per realtime API (None: every one).
         self._held_acks: dict[str, int | None] = {}
 
@@ -139,6 +143,14 @@ class Faults:
             if fault.remaining <= 0:
                 del self._routes[name]
         return fault
+
+    def set_latency(self, seconds: float) -> None:
+        """Delay every HTTP request (admin API aside) and every realtime
+        `connection_ack` / `start_ack` by `seconds` (0: none). Requests are
+        delayed concurrently, as on a slow network."""
+        if seconds < 0:
+            raise ValueError("latency cannot be negative")
+        self.latency = seconds
 
     # -- accounts ------------------------------------------------------------
 
@@ -264,6 +276,23 @@ class Faults:
             raise ValueError("api must be 'device' or 'data'")
         self._cloud.publish_control(MalformedPush(device_id, api, kind))
 
+    def silence_feed(
+        self, device_id: str, api: str = "data", enabled: bool = True
+    ) -> None:
+        """Acknowledge a device's subscriptions on one API ("data": telemetry;
+        "device": state and OTA) and deliver nothing to them, as with a wrong
+        receiver, until cleared (new subscriptions too)."""
+        if api not in ("device", "data"):
+            raise ValueError("api must be 'device' or 'data'")
+        if enabled:
+            self._silenced.add((device_id, api))
+        else:
+            self._silenced.discard((device_id, api))
+
+    def feed_silenced(self, device_id: str, api: str) -> bool:
+        """Is this device's feed on this API silenced?"""
+        return (device_id, api) in self._silenced
+
     # -- all -----------------------------------------------------------------
 
     def clear(self) -> None:
@@ -276,6 +305,8 @@ class Faults:
         self._payment.clear()
         self._ota_refused.clear()
         self.keepalives_stopped = False
+        self.latency = 0.0
+        self._silenced.clear()
         for device_id in self._no_ack:
             if device_id in self._cloud.devices:
                 self._cloud.devices[device_id].no_ack = False
@@ -306,6 +337,11 @@ class Faults:
             "noAck": sorted(self._no_ack),
             "offline": sorted(self._offline),
             "keepalivesStopped": self.keepalives_stopped,
+            "latency": self.latency,
+            "silencedFeeds": [
+                {"deviceId": device_id, "api": api}
+                for device_id, api in sorted(self._silenced)
+            ],
             "heldStartAcks": {
                 api: "all" if count is None else count
                 for api, count in sorted(self._held_acks.items())

@@ -29,8 +29,6 @@ from graphql import (
     OperationType,
     execute_sync,
     get_operation_ast,
-    parse,
-    validate,
 )
 from graphql.execution.values import get_argument_values, get_variable_values
 
@@ -46,7 +44,7 @@ from .events import (
     StatePush,
     TelemetryPush,
 )
-from .graphql_api import SCHEMAS
+from .graphql_api import SCHEMAS, checked_document
 from .httputil import apply_fault, fault_response
 from .shapes import graphql_measurement, ota_push_item, state_push_item
 
@@ -87,6 +85,8 @@ class _Connection:
     subscriptions: dict[str, _Subscription] = field(default_factory=dict)
     # `start_ack`s held back by the fault (subscription ids).
     held_acks: list[str] = field(default_factory=list)
+    # `start_ack`s on their way (the latency fault): no pushes before them.
+    delayed_acks: set[str] = field(default_factory=set)
     queue: asyncio.Queue[str | _Close] = field(default_factory=asyncio.Queue)
 
     def send(self, message: dict[str, Any]) -> None:
@@ -346,7 +346,8 @@ class RealtimeHub:
             return
         conn.acked = True
         timeout = conn.account.connection_timeout_ms
-        conn.send(
+        self._send_late(
+            conn,
             {
                 "type": "connection_ack",
                 "payload": {
@@ -354,8 +355,28 @@ class RealtimeHub:
                     if timeout is not None
                     else self.cloud.connection_timeout_ms
                 },
-            }
+            },
         )
+
+    def _send_late(
+        self, conn: _Connection, message: dict[str, Any], sub_id: str | None = None
+    ) -> None:
+        """Send an acknowledgement after the latency fault's delay (if any);
+        a subscription gets no pushes before its `start_ack`."""
+        latency = self.cloud.faults.latency
+        if latency <= 0:
+            conn.send(message)
+            return
+        if sub_id is not None:
+            conn.delayed_acks.add(sub_id)
+
+        def send() -> None:
+            if sub_id is not None:
+                conn.delayed_acks.discard(sub_id)
+            if conn in self._connections:
+                conn.send(message)
+
+        asyncio.get_running_loop().call_later(latency, send)
 
     async def _start(self, conn: _Connection, message: dict[str, Any]) -> None:
         route = f"realtime:{conn.api}:start"
@@ -426,7 +447,7 @@ class RealtimeHub:
         if self.cloud.faults.take_held_ack(conn.api):
             conn.held_acks.append(sub_id)
             return
-        conn.send({"id": sub_id, "type": "start_ack"})
+        self._send_late(conn, {"id": sub_id, "type": "start_ack"}, sub_id)
 
     def _parse_subscription(
         self, api: str, sub_id: str, data: Any, account: Account
@@ -443,8 +464,7 @@ class RealtimeHub:
             raise GraphQLError("variables must be an object")
         operation_name = data.get("operationName")
         schema = SCHEMAS[api]
-        document = parse(data["query"])
-        errors = validate(schema, document)
+        document, errors = checked_document(api, data["query"])
         if errors:
             raise errors[0]
         operation = get_operation_ast(document, operation_name)
@@ -523,7 +543,7 @@ class RealtimeHub:
         device id (other receivers are acknowledged and stay silent, as in
         reality) and the subscriber must own the device."""
         device = self.cloud.devices.get(device_id)
-        if device is None:
+        if device is None or self.cloud.faults.feed_silenced(device_id, api):
             return []
         return [
             (conn, sub)
@@ -532,6 +552,7 @@ class RealtimeHub:
             for sub in conn.subscriptions.values()
             if sub.field == feed
             and sub.sub_id not in conn.held_acks
+            and sub.sub_id not in conn.delayed_acks
             and sub.receiver == device_id
             and sub.username == device.owner.username
         ]

@@ -123,6 +123,9 @@ class SimulatorServer:
         if task is not None:
             self._inflight.add(task)
         try:
+            latency = self.cloud.faults.latency
+            if latency > 0 and not request.path.startswith("/_admin"):
+                await asyncio.sleep(latency)
             return await handler(request)
         finally:
             if task is not None:

@@ -69,6 +69,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: HarviaConfigEntry) -> bo
             translation_placeholders={"error": str(err)},
         ) from err
 
+    # The first refresh also starts the push listener, as soon as it knows
+    # the devices (see HarviaCoordinator.async_devices_listed).
     coordinator = HarviaCoordinator(hass, entry, client)
     await coordinator.async_config_entry_first_refresh()
     # Never raises: a catalogue the cloud refuses or cannot send now only
@@ -89,9 +91,6 @@ async def async_setup_entry(hass: HomeAssistant, entry: HarviaConfigEntry) -> bo
     realtime = coordinator.realtime
     entry.async_on_unload(
         coordinator.async_add_listener(lambda: realtime.set_devices(coordinator.data))
-    )
-    entry.async_create_background_task(
-        hass, coordinator.async_listen(), f"{DOMAIN} realtime push"
     )
     return True
 

@@ -78,7 +78,7 @@ class HarviaCommands:
             if not coordinator.state.state_pushed_after(key, commanded_at):
                 coordinator.config_entry.async_create_task(
                     coordinator.hass,
-                    coordinator.async_request_refresh(),
+                    coordinator.async_read_shadow(key),
                     f"{DOMAIN} confirm",
                 )
 

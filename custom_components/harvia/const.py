@@ -13,8 +13,9 @@ CONF_ENDPOINTS_URL: Final = "endpoints_url"
 
 # The fast poll: before push stands and while it is down (then the only news).
 SCAN_INTERVAL: Final = timedelta(minutes=2)
-# While push is healthy the poll is only a safety net.
-PUSH_SAFETY_INTERVAL: Final = timedelta(minutes=30)
+# While push is healthy a full read is only a safety net: the watchdog reads
+# what a silent feed missed (watchdog.py).
+PUSH_SAFETY_INTERVAL: Final = timedelta(hours=6)
 
 # Dispatcher signal (per config entry) for firmware update progress pushes.
 SIGNAL_OTA_STATE: Final = f"{DOMAIN}_ota_state_{{}}"

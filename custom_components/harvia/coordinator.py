@@ -8,6 +8,7 @@ pushes, and keeps the device registry current.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
@@ -15,11 +16,11 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.dispatcher import async_dispatcher_send
-from homeassistant.helpers.event import async_call_later
+from homeassistant.helpers.event import async_call_later, async_track_time_interval
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
-from .api import HarviaAuthenticationError, HarviaClient, HarviaError
+from .api import Device, HarviaAuthenticationError, HarviaClient, HarviaError
 from .api.realtime import (
     TELEMETRY_FEED,
     HarviaRealtime,
@@ -32,14 +33,17 @@ from .commands import HarviaCommands
 from .compat import async_remove_entry_device
 from .const import DOMAIN, LOGGER, PUSH_SAFETY_INTERVAL, SCAN_INTERVAL, SIGNAL_OTA_STATE
 from .device_info import controller_device_info, registry_identifiers
-from .poll import Poll
-from .state import AccountData, CabinKey, StateStore, cabin_of
+from .poll import Poll, async_read_telemetry
+from .state import AccountData, CabinKey, StateStore, cabin_of, shadow_of
+from .watchdog import SILENCE_LIMIT, Findings, Watchdog, expects_telemetry
 
 if TYPE_CHECKING:
     from .data import HarviaConfigEntry
 
 # Push that stays away this long is worth a warning (a short drop is not).
 PUSH_LOSS_WARNING: Final = timedelta(minutes=10)
+# While push is healthy, how often the watchdog looks for silent feeds.
+WATCH_INTERVAL: Final = timedelta(minutes=1)
 
 
 def wall_clock() -> float:
@@ -80,6 +84,12 @@ class HarviaCoordinator(DataUpdateCoordinator[AccountData]):
         self.commands = HarviaCommands(self)
         self._push_was_lost = False
         self._push_warning: CALLBACK_TYPE | None = None
+        # Notices silent feeds while push is healthy (see watchdog.py).
+        self.watchdog = Watchdog(hass.loop.time)
+        self._watch: CALLBACK_TYPE | None = None
+        self._listening = False
+        # Set when the first poll has read the account.
+        self._first_read = asyncio.Event()
         self.polls = 0
 
     @property
@@ -94,6 +104,11 @@ class HarviaCoordinator(DataUpdateCoordinator[AccountData]):
         self._catch_up = True
         await self.async_refresh()
 
+    async def _async_catch_up_later(self) -> None:
+        """Catch up once the first poll has its result (polls never overlap)."""
+        await self._first_read.wait()
+        await self.async_catch_up()
+
     async def _async_update_data(self) -> AccountData:
         self.polls += 1
         # Taken at the start: a catch-up asked for during this poll waits for the next.
@@ -105,6 +120,7 @@ class HarviaCoordinator(DataUpdateCoordinator[AccountData]):
             telemetry_pushed=lambda device_id: (
                 not catch_up and self._telemetry_pushed(device_id)
             ),
+            devices_listed=self.async_devices_listed,
         )
         try:
             result = await poll.async_read()
@@ -123,6 +139,8 @@ class HarviaCoordinator(DataUpdateCoordinator[AccountData]):
             self.state.settle_profiles(result, dt_util.utcnow())
         )
         self.state.note_online(result, poll.unreadable)
+        self._first_read.set()
+        self.watchdog.forget(result)
         self._async_sync_device_registry(result)
         return result
 
@@ -149,10 +167,27 @@ class HarviaCoordinator(DataUpdateCoordinator[AccountData]):
 
     # -- push ------------------------------------------------------------------------
 
-    async def async_listen(self) -> None:
+    @callback
+    def async_devices_listed(self, devices: list[Device]) -> None:
+        """Start the push listener at the first device list.
+
+        Its subscriptions come up while the first poll still reads: with many
+        saunas both take about as long (issue 7 §5), and what is pushed
+        meanwhile is re-applied to the poll's result.
+        """
+        if self._listening:
+            return
+        self._listening = True
+        self.config_entry.async_create_background_task(
+            self.hass,
+            self.async_listen([device.device_id for device in devices]),
+            f"{DOMAIN} realtime push",
+        )
+
+    async def async_listen(self, device_ids: list[str]) -> None:
         """Receive pushes until the entry unloads (which cancels this task)."""
         try:
-            await self.realtime.run(self.data)
+            await self.realtime.run(device_ids)
         except HarviaAuthenticationError:
             LOGGER.warning("The Harvia cloud rejected the credentials for push updates")
             self.async_set_push_status(False)
@@ -168,17 +203,21 @@ class HarviaCoordinator(DataUpdateCoordinator[AccountData]):
         if not self.data or (device := self.data.get(event.device_id)) is None:
             return
         if isinstance(event, StateEvent):
+            key = (event.device_id, cabin_of(device.device, event.shadow_name))
+            self.watchdog.state_pushed(key)
             self.async_merge_cabin(
-                (event.device_id, cabin_of(device.device, event.shadow_name)),
+                key,
                 reported=event.reported,
                 connected=event.connected,
                 state_push=True,
             )
         elif isinstance(event, TelemetryEvent):
-            self.async_merge_cabin(
-                (event.device_id, cabin_of(device.device, event.telemetry.sub_id)),
-                telemetry=dict(event.telemetry.raw),
-            )
+            key = (event.device_id, cabin_of(device.device, event.telemetry.sub_id))
+            cabin = device.cabins.get(key[1])
+            known = cabin.telemetry if cabin is not None else {}
+            if self.watchdog.telemetry(key, event.telemetry.raw, known):
+                LOGGER.info("Telemetry of %s arrives by push again", device.name)
+            self.async_merge_cabin(key, telemetry=dict(event.telemetry.raw))
         elif isinstance(event, OtaEvent):
             async_dispatcher_send(
                 self.hass,
@@ -193,15 +232,28 @@ class HarviaCoordinator(DataUpdateCoordinator[AccountData]):
             return
         self.push_connected = connected
         self._cancel_push_warning()
+        self._cancel_watch()
         if connected:
             self.update_interval = PUSH_SAFETY_INTERVAL
+            # The catch-up read below reads what the feeds did not deliver.
+            self.watchdog.restart()
+            self._watch = async_track_time_interval(
+                self.hass, self._async_watch, WATCH_INTERVAL
+            )
             self._catch_up = True
             if self._push_was_lost:
                 LOGGER.info("Harvia push updates are back; polling relaxes")
             # What changed before the subscriptions stood was not pushed.
-            self.config_entry.async_create_task(
-                self.hass, self.async_catch_up(), f"{DOMAIN} catch-up poll"
-            )
+            if not self._first_read.is_set():
+                # Subscribed during the first poll: catch up after it (and
+                # never, should it fail and the setup with it).
+                self.config_entry.async_create_background_task(
+                    self.hass, self._async_catch_up_later(), f"{DOMAIN} catch-up"
+                )
+            else:
+                self.config_entry.async_create_task(
+                    self.hass, self.async_catch_up(), f"{DOMAIN} catch-up poll"
+                )
         else:
             self.update_interval = SCAN_INTERVAL
             self._push_was_lost = True
@@ -217,6 +269,64 @@ class HarviaCoordinator(DataUpdateCoordinator[AccountData]):
                 self.hass, self.async_request_refresh(), f"{DOMAIN} poll"
             )
         self.async_update_listeners()
+
+    # -- watchdog ----------------------------------------------------------------------
+
+    @callback
+    def _async_watch(self, _now: datetime) -> None:
+        """Read what the watchdog finds the feeds did not deliver."""
+        if not self.data:
+            return
+        expected = [d for d, data in self.data.items() if expects_telemetry(data)]
+        findings = self.watchdog.check(expected, self.realtime)
+        for device_id in findings.silenced:
+            LOGGER.info(
+                "No telemetry from %s by push for %s; reading it and subscribing again",
+                self.data[device_id].name,
+                _in_words(timedelta(seconds=SILENCE_LIMIT)),
+            )
+        if findings:
+            self.config_entry.async_create_task(
+                self.hass, self._async_read(findings), f"{DOMAIN} watchdog read"
+            )
+
+    async def _async_read(self, findings: Findings) -> None:
+        """Read the telemetry and shadows a check asked for, and merge them."""
+        for device_id in findings.telemetry:
+            if (device := self.data.get(device_id)) is None:
+                continue
+            try:
+                telemetry = await async_read_telemetry(self.client, device)
+            except HarviaError as err:
+                LOGGER.debug("Could not read the telemetry of %s: %s", device.name, err)
+                continue
+            for cabin_id, data in telemetry.items():
+                self.async_merge_cabin((device_id, cabin_id), telemetry=data)
+        for key in findings.shadows:
+            await self.async_read_shadow(key)
+
+    async def async_read_shadow(self, key: CabinKey) -> None:
+        """Read one cabin's state (what its state feed may have missed)."""
+        if not self.data or (device := self.data.get(key[0])) is None:
+            return
+        mark = self.state.mark
+        self.watchdog.shadow_read(key)
+        try:
+            state = await self.client.get_cabin_state(key[0], shadow_of(key[1]))
+        except HarviaError as err:
+            LOGGER.debug("Could not read the state of %s: %s", device.name, err)
+            return
+        # A state pushed during the read is newer than what was read.
+        if not self.state.state_pushed_after(key, mark):
+            self.async_merge_cabin(
+                key, reported=dict(state.reported), connected=state.connected
+            )
+
+    @callback
+    def _cancel_watch(self) -> None:
+        if self._watch is not None:
+            self._watch()
+            self._watch = None
 
     @callback
     def _async_warn_push_down(self, _now: datetime) -> None:
@@ -271,6 +381,7 @@ class HarviaCoordinator(DataUpdateCoordinator[AccountData]):
         """Cancel pending confirmation checks and the push warning with the entry."""
         self.commands.async_cancel()
         self._cancel_push_warning()
+        self._cancel_watch()
         await super().async_shutdown()
 
 

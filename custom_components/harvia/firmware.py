@@ -1,7 +1,7 @@
 """Firmware: what updates the cloud offers, and an install being followed.
 
 The cloud's firmware catalogue (``otaUpdatesList``) changes rarely, so it is read
-at setup and then every few hours by a small coordinator of its own, shared by
+at setup and then once a day by a small coordinator of its own, shared by
 the account's controllers (see the update platform). An install's progress
 records (``otaUpdatesStatesList`` and the realtime OTA feed) are tracked here.
 """
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from .data import HarviaConfigEntry
 
 # How often the firmware catalogue is read, and how soon again after it could not be.
-CATALOGUE_INTERVAL: Final = timedelta(hours=6)
+CATALOGUE_INTERVAL: Final = timedelta(hours=24)
 CATALOGUE_RETRY_INTERVAL: Final = timedelta(minutes=30)
 
 # An install that has not finished after this is given up on.

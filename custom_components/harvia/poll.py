@@ -10,9 +10,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
-from .api import Device, HarviaClient, HarviaNotFoundError, HarviaParseError
+from .api import (
+    Device,
+    HarviaClient,
+    HarviaError,
+    HarviaNotFoundError,
+    HarviaParseError,
+    ShadowState,
+)
 from .const import LOGGER
 from .state import (
     CLASSIC,
@@ -35,6 +42,92 @@ async def gather_all[T](reads: Iterable[Awaitable[T]]) -> list[T]:
     return values
 
 
+# Shadows read with one GraphQL query at most (aliases of devicesStatesGet).
+SHADOWS_PER_QUERY: Final = 25
+
+type ShadowRef = tuple[str, str | None]
+
+
+class ShadowLoader:
+    """Reads the shadows asked for in one turn of the loop with one query.
+
+    One shadow alone is read over REST (``GET /devices/state``). When the
+    cloud refuses a query (one of its devices gone, a reply that cannot be
+    read) each of its shadows is read alone, so one device's failure stays
+    its own.
+    """
+
+    def __init__(self, client: HarviaClient) -> None:
+        """Read with ``client``."""
+        self._client = client
+        self._queue: list[tuple[ShadowRef, asyncio.Future[ShadowState]]] = []
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def load(self, device_id: str, shadow: str | None) -> ShadowState:
+        """One shadow; raises what reading it alone would raise."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[ShadowState] = loop.create_future()
+        if not self._queue:
+            loop.call_soon(self._flush)
+        self._queue.append(((device_id, shadow), future))
+        return await future
+
+    def _flush(self) -> None:
+        queue, self._queue = self._queue, []
+        for start in range(0, len(queue), SHADOWS_PER_QUERY):
+            task = asyncio.create_task(
+                self._read(queue[start : start + SHADOWS_PER_QUERY])
+            )
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _read(
+        self, batch: list[tuple[ShadowRef, asyncio.Future[ShadowState]]]
+    ) -> None:
+        if len(batch) > 1:
+            try:
+                states = await self._client.get_cabin_states([r for r, _ in batch])
+            except (HarviaNotFoundError, HarviaParseError):
+                pass  # read each alone below
+            except HarviaError as err:
+                for _, future in batch:
+                    _settle(future, error=err)
+                return
+            else:
+                for (_, future), state in zip(batch, states, strict=True):
+                    if isinstance(state, HarviaParseError):
+                        _settle(future, error=state)
+                    else:
+                        _settle(future, state)
+                return
+        await asyncio.gather(*(self._read_alone(ref, f) for ref, f in batch))
+
+    async def _read_alone(
+        self, ref: ShadowRef, future: asyncio.Future[ShadowState]
+    ) -> None:
+        try:
+            state = await self._client.get_cabin_state(*ref)
+        except HarviaError as err:
+            _settle(future, error=err)
+        else:
+            _settle(future, state)
+
+
+def _settle(
+    future: asyncio.Future[ShadowState],
+    state: ShadowState | None = None,
+    *,
+    error: HarviaError | None = None,
+) -> None:
+    if future.done():  # the poll was cancelled
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        assert state is not None
+        future.set_result(state)
+
+
 @dataclass(kw_only=True)
 class Poll:
     """Reads the account's devices into the shape the state store holds."""
@@ -47,6 +140,12 @@ class Poll:
     telemetry_pushed: Callable[[str], bool]
     # Devices the cloud could not answer for: their last data is kept.
     unreadable: set[str] = field(default_factory=set)
+    # Told the account's devices as soon as they are listed.
+    devices_listed: Callable[[list[Device]], None] | None = None
+
+    def __post_init__(self) -> None:
+        """Cabins read in the same turn share a query."""
+        self._shadows = ShadowLoader(self.client)
 
     async def async_read(self) -> AccountData:
         """Every device of the account; raises what the cloud raised for all.
@@ -57,6 +156,8 @@ class Poll:
         result: AccountData | None = None
         try:
             devices = await self.client.get_devices()
+            if self.devices_listed is not None:
+                self.devices_listed(devices)
             read = await gather_all(self._async_read_device(d) for d in devices)
             result = {data.device.device_id: data for data in read if data is not None}
         finally:
@@ -113,9 +214,7 @@ class Poll:
     ) -> CabinData:
         """Read one cabin's state; a malformed one keeps what we had."""
         try:
-            state = await self.client.get_cabin_state(
-                device.device_id, shadow_of(cabin_id)
-            )
+            state = await self._shadows.load(device.device_id, shadow_of(cabin_id))
         except HarviaParseError:
             # Its entities show unknown until the cloud sends a readable one.
             LOGGER.debug("Ignoring a malformed state of a %s cabin", device.type)
@@ -134,3 +233,16 @@ class Poll:
             connected,
             device.has_steamer,
         )
+
+
+async def async_read_telemetry(
+    client: HarviaClient, data: DeviceData
+) -> dict[str, dict[str, Any]]:
+    """One device's latest telemetry, per cabin (a read the watchdog asked for)."""
+    device = data.device
+    return {
+        cabin_of(device, item.sub_id): dict(item.raw)
+        for item in await client.get_latest_measurements(
+            device.device_id, [shadow_of(c) for c in data.cabins]
+        )
+    }

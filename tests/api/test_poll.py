@@ -6,12 +6,25 @@ import asyncio
 
 import pytest
 
-from custom_components.harvia.api import HarviaClient, HarviaConnectionError
-from custom_components.harvia.poll import Poll, gather_all
+from custom_components.harvia.api import (
+    HarviaClient,
+    HarviaConnectionError,
+    HarviaNotFoundError,
+    HarviaParseError,
+)
+from custom_components.harvia.poll import (
+    SHADOWS_PER_QUERY,
+    Poll,
+    ShadowLoader,
+    gather_all,
+)
 from custom_components.harvia.state import CLASSIC, AccountData, StateStore
 from harvia_simulator import HarviaCloud, SimDevice
 
 STATE_ROUTE = "GET /devices/state"
+# Several cabins' states in one query.
+BATCH_ROUTE = "POST /graphql/device"
+BATCH_FIELD = "graphql:device:devicesStatesGet"
 
 
 def _poll(client: HarviaClient, known: AccountData | None = None) -> Poll:
@@ -44,19 +57,37 @@ async def test_devices_and_cabins_read_concurrently(
     generic: SimDevice,
     sensor: SimDevice,
 ) -> None:
-    """Every cabin's state is asked for before any answer came back."""
-    await client.get_devices()  # signed in and endpoints known
-    cloud.faults.set_route(STATE_ROUTE, latency=3600.0)
-    task = asyncio.create_task(_poll(client).async_read())
-    for _ in range(20000):
-        if cloud.request_counts[STATE_ROUTE] == 4 or task.done():
-            break
-        await asyncio.sleep(0)
-    assert cloud.request_counts[STATE_ROUTE] == 4
-    assert not task.done()
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
+    """Every device's telemetry is asked for before any answer came back; the
+    cabins' states asked for together share one query."""
+    known = await _poll(client).async_read()
+    telemetry = "graphql:data:devicesMeasurementsLatest"
+
+    async def asked(route: str, count: int, poll: Poll) -> asyncio.Task[AccountData]:
+        cloud.request_counts.clear()
+        cloud.faults.set_route(route, latency=3600.0)
+        task = asyncio.create_task(poll.async_read())
+        for _ in range(20000):
+            if cloud.request_counts[route] == count or task.done():
+                break
+            await asyncio.sleep(0)
+        assert cloud.request_counts[route] == count
+        assert not task.done()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        cloud.faults.clear_route(route)
+        return task
+
+    await asked(telemetry, 3, _poll(client))
+    # Telemetry by push: the four cabins are asked for in the same turn.
+    pushed = Poll(
+        client=client,
+        store=StateStore(),
+        known=known,
+        telemetry_pushed=lambda _device_id: True,
+    )
+    await asked(BATCH_ROUTE, 1, pushed)
+    assert cloud.request_counts[STATE_ROUTE] == 0
 
 
 async def test_unreadable_device_keeps_its_last_data(
@@ -77,6 +108,7 @@ async def test_failure_for_all_raises_and_ends_the_poll(
     """A cloud failure fails the poll; merges after it are not re-applied."""
     await client.get_devices()
     cloud.faults.set_route(STATE_ROUTE, status=503)
+    cloud.faults.set_route(BATCH_ROUTE, status=503)
     poll = _poll(client)
     with pytest.raises(HarviaConnectionError):
         await poll.async_read()
@@ -101,3 +133,84 @@ async def test_gather_all_waits_for_every_read() -> None:
     with pytest.raises(HarviaConnectionError, match="a"):
         await gather_all([read("a", fail=True), read("b"), read("c", fail=True)])
     assert sorted(finished) == ["a", "b", "c"]
+
+
+async def test_shadows_of_one_turn_share_a_query(
+    cloud: HarviaCloud, client: HarviaClient, fenix: SimDevice, generic: SimDevice
+) -> None:
+    """Shadows asked for together: one query (split at its size); one alone: REST."""
+    await client.get_devices()
+    loader = ShadowLoader(client)
+    refs = [
+        (fenix.device_id, "C1"),
+        (generic.device_id, "C1"),
+        (generic.device_id, "C2"),
+    ]
+    states = await asyncio.gather(*(loader.load(*ref) for ref in refs * 10))
+    assert [s.device_id for s in states[:3]] == [r[0] for r in refs]
+    assert cloud.request_counts[BATCH_ROUTE] == -(-30 // SHADOWS_PER_QUERY)
+    assert cloud.request_counts[BATCH_FIELD] == 30
+    assert cloud.request_counts[STATE_ROUTE] == 0
+    assert (await loader.load(fenix.device_id, "C1")).device_id == fenix.device_id
+    assert cloud.request_counts[STATE_ROUTE] == 1
+
+
+async def test_refused_query_reads_each_shadow_alone(
+    cloud: HarviaCloud, client: HarviaClient, fenix: SimDevice, generic: SimDevice
+) -> None:
+    """A device gone from a query fails alone; the others are read."""
+    await client.get_devices()
+    loader = ShadowLoader(client)
+    results = await asyncio.gather(
+        loader.load(fenix.device_id, "C1"),
+        loader.load("gone-0009", "C1"),
+        return_exceptions=True,
+    )
+    assert not isinstance(results[0], BaseException)
+    assert results[0].device_id == fenix.device_id
+    assert isinstance(results[1], HarviaNotFoundError)
+    assert cloud.request_counts[STATE_ROUTE] == 2
+
+
+async def test_query_failure_fails_every_shadow(
+    cloud: HarviaCloud, client: HarviaClient, fenix: SimDevice, generic: SimDevice
+) -> None:
+    """A cloud failure of the query is every shadow's failure (no re-reads)."""
+    await client.get_devices()
+    cloud.faults.set_route(BATCH_ROUTE, status=503)
+    loader = ShadowLoader(client)
+    results = await asyncio.gather(
+        loader.load(fenix.device_id, "C1"),
+        loader.load(generic.device_id, "C1"),
+        return_exceptions=True,
+    )
+    assert all(isinstance(r, HarviaConnectionError) for r in results)
+    assert cloud.request_counts[STATE_ROUTE] == 0
+
+
+async def test_unreadable_shadow_in_a_query(
+    cloud: HarviaCloud, client: HarviaClient, fenix: SimDevice, generic: SimDevice
+) -> None:
+    """A shadow that cannot be parsed is that shadow's parse error alone."""
+    await client.get_devices()
+    body = {
+        "data": {
+            "c0": {"deviceId": fenix.device_id, "reported": "{broken"},
+            "c1": {"deviceId": generic.device_id, "reported": "{}"},
+        }
+    }
+    cloud.faults.set_route(BATCH_ROUTE, status=200, body=body, count=1)
+    results = await client.get_cabin_states(
+        [(fenix.device_id, "C1"), (generic.device_id, None)]
+    )
+    assert isinstance(results[0], HarviaParseError)
+    assert not isinstance(results[1], HarviaParseError)
+    loader = ShadowLoader(client)
+    cloud.faults.set_route(BATCH_ROUTE, status=200, body=body, count=1)
+    first, second = await asyncio.gather(
+        loader.load(fenix.device_id, "C1"),
+        loader.load(generic.device_id, None),
+        return_exceptions=True,
+    )
+    assert isinstance(first, HarviaParseError)
+    assert not isinstance(second, BaseException)

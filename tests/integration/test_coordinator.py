@@ -263,9 +263,12 @@ async def test_device_offline_and_back_logged_once(
 
     # A device the cloud cannot read counts as offline too.
     caplog.clear()
+    # Refused in a query with other cabins, it is read alone (and refused).
     cloud.faults.set_route("GET /devices/state", status=404)
+    cloud.faults.set_route("graphql:device:devicesStatesGet", status=404)
     await async_full_refresh(hass, init_integration)
     cloud.faults.clear_route("GET /devices/state")
+    cloud.faults.clear_route("graphql:device:devicesStatesGet")
     await async_full_refresh(hass, init_integration)
     lines = _online_lines(caplog)
     assert (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import aiohttp
@@ -332,13 +333,19 @@ async def test_clear_resets_everything(
     faults.no_ack("fenix-1")
     faults.offline("fenix-1")
     faults.stop_keepalives()
+    faults.set_latency(0.05)
+    faults.silence_feed("fenix-1", "data")
     assert faults.describe()["offline"] == ["fenix-1"]
+    assert faults.describe()["silencedFeeds"] == [
+        {"deviceId": "fenix-1", "api": "data"}
+    ]
     cloud.remove_device("fenix-1")
     faults.clear()
     assert faults.describe() == {
         "rejectAllLogins": False, "rejectedLogins": [], "routes": {}, "paymentRequired": [],
         "otaRefused": [], "noAck": [], "offline": [], "keepalivesStopped": False,
         "heldStartAcks": {}, "notHandled": {}, "undefinedFields": [],
+        "latency": 0.0, "silencedFeeds": [],
     }  # fmt: skip
     assert (await api.login())[0] == 200
     assert (await api.rest("GET", "device", "/devices"))[0] == 200
@@ -499,3 +506,61 @@ async def test_admin_fault_routes(
         headers={"Content-Type": "application/json"},
     ) as resp:
         assert resp.status == 400
+
+
+async def test_silenced_feed(api: Api, cloud: HarviaCloud, fenix: SimDevice) -> None:
+    """Acknowledged, never delivered (new subscriptions too) until cleared."""
+    status, _ = await admin(
+        api, "POST", "/faults/silence-feed", {"deviceId": "fenix-1"}
+    )
+    assert status == 200
+    socket = await api.realtime("data")
+    ack = await socket.start(DATA_FEED, {"receiver": "fenix-1"}, sub_id="d")
+    assert ack["type"] == "start_ack"
+    fenix.panel.set_light(True)  # telemetry follows an output change at once
+    assert await socket.drain() == []
+    await admin(
+        api, "POST", "/faults/silence-feed", {"deviceId": "fenix-1", "enabled": False}
+    )
+    fenix.panel.set_light(False)
+    assert [m["id"] for m in await socket.drain()] == ["d"]
+    with pytest.raises(ValueError):
+        cloud.faults.silence_feed("fenix-1", "events")
+    await socket.close()
+
+
+async def test_latency_on_requests_and_acks(
+    api: Api, cloud: HarviaCloud, fenix: SimDevice
+) -> None:
+    """Every HTTP request and realtime acknowledgement waits the latency; no
+    push reaches a subscription before its start_ack."""
+    assert (await admin(api, "POST", "/faults/latency", {"seconds": 0.02}))[0] == 200
+    assert cloud.faults.describe()["latency"] == 0.02
+    started = time.monotonic()
+    assert (await api.rest("GET", "device", "/devices"))[0] == 200
+    assert time.monotonic() - started >= 0.02
+    socket = await api.realtime("data")
+    await socket.ws.send_json(
+        {
+            "id": "d",
+            "type": "start",
+            "payload": {
+                "data": json.dumps(
+                    {"query": DATA_FEED, "variables": {"receiver": "fenix-1"}}
+                ),
+                "extensions": {
+                    "authorization": {
+                        "Authorization": f"Bearer {socket.token}",
+                        "host": "127.0.0.1",
+                    }
+                },
+            },
+        }
+    )
+    fenix.panel.set_light(True)  # before the start_ack: not delivered
+    assert (await socket.receive())["type"] == "start_ack"
+    fenix.panel.set_light(False)
+    assert [m["type"] for m in await socket.drain()] == ["data"]
+    with pytest.raises(ValueError):
+        cloud.faults.set_latency(-1)
+    await socket.close()

@@ -18,7 +18,7 @@ Commands block until the device acknowledges them (API Gateway gives up after
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 import json
 import logging
 import time
@@ -408,6 +408,35 @@ class HarviaClient:
             "GET", self._device_url("/devices/state"), params=params
         )
         return ShadowState.from_dict(body)
+
+    async def get_cabin_states(
+        self, cabins: Sequence[tuple[str, str | None]]
+    ) -> list[ShadowState | HarviaParseError]:
+        """Several shadows in one GraphQL query (``devicesStatesGet`` aliased).
+
+        ``cabins`` holds (device id, shadow name) pairs; the answer is in
+        their order, a shadow that cannot be parsed as its parse error. Raises
+        as one read would when the cloud refuses any of them.
+        """
+        variables: dict[str, Any] = {}
+        for i, (device_id, shadow) in enumerate(cabins):
+            variables[f"d{i}"] = device_id
+            variables[f"s{i}"] = shadow
+        data = await self._graphql(
+            (await self._api()).graphql_device,
+            documents.devices_states_get_many(len(cabins)),
+            variables,
+        )
+        states: list[ShadowState | HarviaParseError] = []
+        for i in range(len(cabins)):
+            item = data.get(f"c{i}")
+            if item is None:
+                raise HarviaNotFoundError("Device state not found")
+            try:
+                states.append(ShadowState.from_dict(item))
+            except HarviaParseError as err:
+                states.append(err)
+        return states
 
     async def get_telemetry(self, device_id: str, cabin_id: str | None) -> Telemetry:
         """Latest telemetry of a cabin (``GET /data/latest-data``, documented)."""
