@@ -27,7 +27,7 @@ SILENCE_LIMIT: Final = 25 * 60.0
 STATE_PUSH_GRACE: Final = 60.0
 # Telemetry flags that a state push follows when they change.
 OUTPUT_FLAGS: Final = ("heatOn", "lightOn", "fanOn", "steamOn")
-# A sauna sensor reports only while its cabin is warmer than this (notes §3).
+# A sauna sensor reports only while its cabin is warmer than this.
 SENSOR_SILENT_BELOW: Final = 40.0
 
 

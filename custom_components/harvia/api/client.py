@@ -262,8 +262,8 @@ class HarviaClient:
                 # does not speak of the token or of authorisation (API
                 # Gateway's own refusals always do) on starting a sauna
                 # session is most likely the device refusing a remote start
-                # (door open, remote start not armed): the notes leave its
-                # status open, and 403 is a candidate. Either way the command
+                # (door open, remote start not armed): its status code is not
+                # known, and 403 is a candidate. Either way the command
                 # is not re-sent.
                 if remote_start and err.status == 403 and not err.token_problem:
                     raise HarviaRemoteStartNotAllowedError(

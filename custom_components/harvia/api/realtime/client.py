@@ -1,6 +1,6 @@
 """The realtime client: an account's feeds per device, push health, stats.
 
-One socket per AppSync API (notes §6): the **device** API carries
+One socket per AppSync API: the **device** API carries
 ``devicesStatesUpdateFeed`` and ``otaUpdatesStatesUpdateFeed``, the **data**
 API ``devicesMeasurementsUpdateFeed``. Every connect asks the auth layer for a
 valid idToken; a rejected token is renewed (refresh, then a fresh login) and

@@ -1,7 +1,7 @@
 """Typed push events, the feeds that carry them and their parsers.
 
 Every feed is subscribed once per device with ``receiver`` = the device id
-(the only receiver real feeds deliver to, notes §6). Pushes are parsed by the
+(the only receiver real feeds deliver to). Pushes are parsed by the
 same models as REST answers. A parser returns its event or raises
 :class:`HarviaParseError`, and nothing else, whatever the notice holds: a bad
 push costs that push, never the feed.
@@ -151,7 +151,7 @@ OTA_FEED: Final = Feed(
     "device",
     documents.OTA_UPDATES_STATES_UPDATE_FEED,
     parse_ota_notice,
-    # Its receiver is unsure (notes §6); firmware progress is also polled, so a
+    # Its receiver is unsure; firmware progress is also polled, so a
     # refused OTA subscription must not keep state and telemetry polling.
     required=False,
 )
