@@ -69,33 +69,20 @@ SWITCHES: tuple[HarviaSwitchEntityDescription, ...] = (
     ),
     # Outputs of controllers with more relays; names as in the spec's Command
     # enum, state as reported `<output>.on` (telemetry `<output>On`).
-    HarviaSwitchEntityDescription(
-        key="vaporizer",
-        translation_key="vaporizer",
-        command=CommandType.VAPORIZER,
-        is_on_fn=lambda status: status.vaporizer_on,
-        exists_fn=_reported(lambda status: status.vaporizer_on),
-    ),
-    HarviaSwitchEntityDescription(
-        key="ir_heater",
-        translation_key="ir_heater",
-        command=CommandType.IR_HEATER,
-        is_on_fn=lambda status: status.ir_heater_on,
-        exists_fn=_reported(lambda status: status.ir_heater_on),
-    ),
-    HarviaSwitchEntityDescription(
-        key="after_heater",
-        translation_key="after_heater",
-        command=CommandType.AFTER_HEATER,
-        is_on_fn=lambda status: status.after_heater_on,
-        exists_fn=_reported(lambda status: status.after_heater_on),
-    ),
-    HarviaSwitchEntityDescription(
-        key="ext_switch",
-        translation_key="ext_switch",
-        command=CommandType.EXT_SWITCH,
-        is_on_fn=lambda status: status.ext_switch_on,
-        exists_fn=_reported(lambda status: status.ext_switch_on),
+    *(
+        HarviaSwitchEntityDescription(
+            key=key,
+            translation_key=key,
+            command=command,
+            is_on_fn=is_on_fn,
+            exists_fn=_reported(is_on_fn),
+        )
+        for key, command, is_on_fn in (
+            ("vaporizer", CommandType.VAPORIZER, lambda s: s.vaporizer_on),
+            ("ir_heater", CommandType.IR_HEATER, lambda s: s.ir_heater_on),
+            ("after_heater", CommandType.AFTER_HEATER, lambda s: s.after_heater_on),
+            ("ext_switch", CommandType.EXT_SWITCH, lambda s: s.ext_switch_on),
+        )
     ),
 )
 
