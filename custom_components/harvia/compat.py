@@ -68,15 +68,6 @@ def linked_device_info(
     return cast("DeviceInfo", {**cast("Mapping[str, Any]", info), "via_device": via})
 
 
-def device_info_name(info: object) -> str | None:
-    """The name an entity's device info gives (a DeviceInfo of either kind)."""
-    if DEVICE_INFO_DATACLASS:
-        name = getattr(info, "name", None)
-    else:
-        name = (cast("Mapping[str, Any] | None", info) or {}).get("name")
-    return name if isinstance(name, str) else None
-
-
 class _NativeTemperatures(Protocol):
     @property
     def native_temperature_unit(self) -> str: ...

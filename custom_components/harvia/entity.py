@@ -6,14 +6,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from homeassistant.core import callback
+from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .api import CabinStatus, CommandType
+from .const import DOMAIN
 from .coordinator import HarviaCoordinator
 from .data import HarviaConfigEntry
-from .device_info import cabin_device_info, controller_device_info
+from .device_info import cabin_device_info, controller_identifier
 from .state import CabinData, DeviceData
 
 
@@ -97,7 +99,15 @@ class HarviaControllerEntity(CoordinatorEntity[HarviaCoordinator]):
         """Initialize the entity for one controller."""
         super().__init__(coordinator)
         self.device_id = device_id
-        self._attr_device_info = controller_device_info(coordinator.data[device_id])
+
+    @property
+    def device_info(self) -> DeviceInfo:
+        """A link to the controller, which the coordinator registers in full.
+
+        Built when asked (once, as the entity is added): with many saunas a
+        copy kept per entity would add up.
+        """
+        return DeviceInfo(identifiers={(DOMAIN, controller_identifier(self.device_id))})
 
     @property
     def device_data(self) -> DeviceData | None:
@@ -125,11 +135,22 @@ class HarviaEntity(HarviaControllerEntity):
         self.cabin_id = cabin.cabin_id
         self.shadow_id = cabin.shadow_id
         self._attr_unique_id = f"{cabin.device_id}_{cabin.cabin_id}_{description.key}"
-        data = coordinator.data[cabin.device_id]
-        if len(data.cabins) > 1:
-            self._attr_device_info = cabin_device_info(
-                coordinator.hass, coordinator.config_entry.entry_id, data.device, cabin
-            )
+        self._own_device = len(coordinator.data[cabin.device_id].cabins) > 1
+
+    @property
+    def device_info(self) -> DeviceInfo:
+        """The controller, or this cabin's own device on a multi-cabin controller."""
+        if not self._own_device or (data := self.device_data) is None:
+            return super().device_info
+        cabin = data.cabins.get(self.cabin_id)
+        if cabin is None:
+            return super().device_info
+        return cabin_device_info(
+            self.coordinator.hass,
+            self.coordinator.config_entry.entry_id,
+            data.device,
+            cabin,
+        )
 
     @property
     def cabin(self) -> CabinData | None:

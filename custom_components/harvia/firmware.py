@@ -8,9 +8,11 @@ records (``otaUpdatesStatesList`` and the realtime OTA feed) are tracked here.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING, Final
 
 from awesomeversion import AwesomeVersion, AwesomeVersionException
@@ -62,6 +64,8 @@ def catalogue_key(device: Device) -> CatalogueKey | None:
     return (device.type, device.hw_version)
 
 
+# Every update entity compares the same few versions on each state write.
+@lru_cache(maxsize=128)
 def parse_version(value: str | None) -> AwesomeVersion | None:
     """A comparable version, None when the text is not a version."""
     if not value:
@@ -188,6 +192,8 @@ class HarviaOtaCoordinator(DataUpdateCoordinator[dict[CatalogueKey, OtaCatalogue
         self.attempted: set[CatalogueKey] = set()
         # Controllers whose firmware install runs (as their update entity follows it).
         self.installing: set[str] = set()
+        # The account's running installs, being read for whoever asks meanwhile.
+        self._running_read: asyncio.Future[list[OtaState]] | None = None
 
     @callback
     def async_set_installing(self, device_id: str, running: bool) -> None:
@@ -201,6 +207,26 @@ class HarviaOtaCoordinator(DataUpdateCoordinator[dict[CatalogueKey, OtaCatalogue
         async_dispatcher_send(
             self.hass, SIGNAL_INSTALLING.format(self.config_entry.entry_id), device_id
         )
+
+    async def async_running_installs(self) -> list[OtaState]:
+        """The account's installs running now (raises what the cloud raised).
+
+        The cloud lists every controller's in one answer: the update entities
+        added together at setup share one read instead of one each.
+        """
+        if self._running_read is None:
+            self._running_read = self.hass.async_create_task(
+                self.device_coordinator.client.get_ota_states(only_active=True),
+                f"{DOMAIN} running firmware installs",
+            )
+            self._running_read.add_done_callback(self._running_read_done)
+        return await asyncio.shield(self._running_read)
+
+    def _running_read_done(self, read: asyncio.Future[list[OtaState]]) -> None:
+        # Whoever asks later reads afresh. A failure was raised to each asker.
+        self._running_read = None
+        if not read.cancelled():
+            read.exception()
 
     def wanted_keys(self) -> set[CatalogueKey]:
         """The catalogues of the devices the account has now."""

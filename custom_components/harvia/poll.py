@@ -15,11 +15,12 @@ from typing import Any, Final
 from .api import (
     Device,
     HarviaClient,
-    HarviaError,
     HarviaNotFoundError,
     HarviaParseError,
     ShadowState,
+    Telemetry,
 )
+from .batch import BatchLoader
 from .const import LOGGER
 from .state import (
     CLASSIC,
@@ -42,90 +43,36 @@ async def gather_all[T](reads: Iterable[Awaitable[T]]) -> list[T]:
     return values
 
 
-# Shadows read with one GraphQL query at most (aliases of devicesStatesGet).
+# Shadows, and devices' telemetry, read with one GraphQL query at most.
 SHADOWS_PER_QUERY: Final = 25
+TELEMETRY_PER_QUERY: Final = 25
 
 type ShadowRef = tuple[str, str | None]
+type TelemetryRef = tuple[str, tuple[str | None, ...]]
 
 
-class ShadowLoader:
-    """Reads the shadows asked for in one turn of the loop with one query.
+def shadow_loader(client: HarviaClient) -> BatchLoader[ShadowRef, ShadowState]:
+    """Shadows asked for in one turn: one query; one alone: ``GET /devices/state``."""
+    return BatchLoader(
+        lambda ref: client.get_cabin_state(*ref),
+        client.get_cabin_states,
+        per_query=SHADOWS_PER_QUERY,
+    )
 
-    One shadow alone is read over REST (``GET /devices/state``). When the
-    cloud refuses a query (one of its devices gone, a reply that cannot be
-    read) each of its shadows is read alone, so one device's failure stays
-    its own.
+
+def telemetry_loader(
+    client: HarviaClient,
+) -> BatchLoader[TelemetryRef, list[Telemetry]]:
+    """Devices' latest telemetry asked for in one turn: one query.
+
+    A ref holds the device and the cabins to read should the cloud refuse the
+    query (then each is read over REST).
     """
-
-    def __init__(self, client: HarviaClient) -> None:
-        """Read with ``client``."""
-        self._client = client
-        self._queue: list[tuple[ShadowRef, asyncio.Future[ShadowState]]] = []
-        self._tasks: set[asyncio.Task[None]] = set()
-
-    async def load(self, device_id: str, shadow: str | None) -> ShadowState:
-        """One shadow; raises what reading it alone would raise."""
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[ShadowState] = loop.create_future()
-        if not self._queue:
-            loop.call_soon(self._flush)
-        self._queue.append(((device_id, shadow), future))
-        return await future
-
-    def _flush(self) -> None:
-        queue, self._queue = self._queue, []
-        for start in range(0, len(queue), SHADOWS_PER_QUERY):
-            task = asyncio.create_task(
-                self._read(queue[start : start + SHADOWS_PER_QUERY])
-            )
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-
-    async def _read(
-        self, batch: list[tuple[ShadowRef, asyncio.Future[ShadowState]]]
-    ) -> None:
-        if len(batch) > 1:
-            try:
-                states = await self._client.get_cabin_states([r for r, _ in batch])
-            except (HarviaNotFoundError, HarviaParseError):
-                pass  # read each alone below
-            except HarviaError as err:
-                for _, future in batch:
-                    _settle(future, error=err)
-                return
-            else:
-                for (_, future), state in zip(batch, states, strict=True):
-                    if isinstance(state, HarviaParseError):
-                        _settle(future, error=state)
-                    else:
-                        _settle(future, state)
-                return
-        await asyncio.gather(*(self._read_alone(ref, f) for ref, f in batch))
-
-    async def _read_alone(
-        self, ref: ShadowRef, future: asyncio.Future[ShadowState]
-    ) -> None:
-        try:
-            state = await self._client.get_cabin_state(*ref)
-        except HarviaError as err:
-            _settle(future, error=err)
-        else:
-            _settle(future, state)
-
-
-def _settle(
-    future: asyncio.Future[ShadowState],
-    state: ShadowState | None = None,
-    *,
-    error: HarviaError | None = None,
-) -> None:
-    if future.done():  # the poll was cancelled
-        return
-    if error is not None:
-        future.set_exception(error)
-    else:
-        assert state is not None
-        future.set_result(state)
+    return BatchLoader(
+        lambda ref: client.get_latest_measurements(*ref),
+        client.get_latest_measurements_many,
+        per_query=TELEMETRY_PER_QUERY,
+    )
 
 
 @dataclass(kw_only=True)
@@ -144,8 +91,9 @@ class Poll:
     devices_listed: Callable[[list[Device]], None] | None = None
 
     def __post_init__(self) -> None:
-        """Cabins read in the same turn share a query."""
-        self._shadows = ShadowLoader(self.client)
+        """Cabins, and devices' telemetry, read in the same turn share a query."""
+        self._shadows = shadow_loader(self.client)
+        self._telemetry = telemetry_loader(self.client)
 
     async def async_read(self) -> AccountData:
         """Every device of the account; raises what the cloud raised for all.
@@ -185,10 +133,8 @@ class Poll:
         else:
             # Cabins known so far (the undocumented "every cabin" read may be
             # refused, and the documented one reads one cabin at a time).
-            shadows = [shadow_of(c) for c in known.cabins] if known else [None]
-            for item in await self.client.get_latest_measurements(
-                device.device_id, shadows
-            ):
+            shadows = tuple(shadow_of(c) for c in known.cabins) if known else (None,)
+            for item in await self._telemetry.load((device.device_id, shadows)):
                 telemetry[cabin_of(device, item.sub_id)] = dict(item.raw)
             telemetry_mark = self.store.mark
         if device.capabilities.telemetry_only:
@@ -214,7 +160,7 @@ class Poll:
     ) -> CabinData:
         """Read one cabin's state; a malformed one keeps what we had."""
         try:
-            state = await self._shadows.load(device.device_id, shadow_of(cabin_id))
+            state = await self._shadows.load((device.device_id, shadow_of(cabin_id)))
         except HarviaParseError:
             # Its entities show unknown until the cloud sends a readable one.
             LOGGER.debug("Ignoring a malformed state of a %s cabin", device.type)

@@ -32,7 +32,6 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.util import dt as dt_util
 
 from .api import HarviaError, OtaState, OtaStatus, OtaUpdate
-from .compat import device_info_name
 from .const import DOMAIN, LOGGER, SIGNAL_OTA_STATE
 from .coordinator import HarviaCoordinator
 from .data import HarviaConfigEntry
@@ -271,7 +270,7 @@ class HarviaUpdateEntity(HarviaControllerEntity, UpdateEntity):
     async def _async_find_running_install(self) -> None:
         """Once at setup: follow an install that is already running."""
         try:
-            states = await self.coordinator.client.get_ota_states(only_active=True)
+            states = await self.catalogue.async_running_installs()
         except HarviaError as err:
             LOGGER.debug(
                 "Could not look for a running firmware update of %s: %s",
@@ -400,7 +399,8 @@ class HarviaUpdateEntity(HarviaControllerEntity, UpdateEntity):
     @property
     def _device_name(self) -> str:
         """The controller's name for messages (never its id or serial)."""
-        return device_info_name(self.device_info) or "the sauna"
+        data = self.device_data
+        return data.name if data is not None else "the sauna"
 
     @property
     def _timeout_issue_id(self) -> str:

@@ -14,9 +14,11 @@ from custom_components.harvia.api import (
 )
 from custom_components.harvia.poll import (
     SHADOWS_PER_QUERY,
+    TELEMETRY_PER_QUERY,
     Poll,
-    ShadowLoader,
     gather_all,
+    shadow_loader,
+    telemetry_loader,
 )
 from custom_components.harvia.state import CLASSIC, AccountData, StateStore
 from harvia_simulator import HarviaCloud, SimDevice
@@ -57,10 +59,10 @@ async def test_devices_and_cabins_read_concurrently(
     generic: SimDevice,
     sensor: SimDevice,
 ) -> None:
-    """Every device's telemetry is asked for before any answer came back; the
-    cabins' states asked for together share one query."""
+    """Every device's telemetry is asked for before any answer came back, in
+    one query; the cabins' states asked for together share one query too."""
     known = await _poll(client).async_read()
-    telemetry = "graphql:data:devicesMeasurementsLatest"
+    telemetry = "POST /graphql/data"
 
     async def asked(route: str, count: int, poll: Poll) -> asyncio.Task[AccountData]:
         cloud.request_counts.clear()
@@ -78,7 +80,7 @@ async def test_devices_and_cabins_read_concurrently(
         cloud.faults.clear_route(route)
         return task
 
-    await asked(telemetry, 3, _poll(client))
+    await asked(telemetry, 1, _poll(client))
     # Telemetry by push: the four cabins are asked for in the same turn.
     pushed = Poll(
         client=client,
@@ -140,18 +142,18 @@ async def test_shadows_of_one_turn_share_a_query(
 ) -> None:
     """Shadows asked for together: one query (split at its size); one alone: REST."""
     await client.get_devices()
-    loader = ShadowLoader(client)
+    loader = shadow_loader(client)
     refs = [
         (fenix.device_id, "C1"),
         (generic.device_id, "C1"),
         (generic.device_id, "C2"),
     ]
-    states = await asyncio.gather(*(loader.load(*ref) for ref in refs * 10))
+    states = await asyncio.gather(*(loader.load(ref) for ref in refs * 10))
     assert [s.device_id for s in states[:3]] == [r[0] for r in refs]
     assert cloud.request_counts[BATCH_ROUTE] == -(-30 // SHADOWS_PER_QUERY)
     assert cloud.request_counts[BATCH_FIELD] == 30
     assert cloud.request_counts[STATE_ROUTE] == 0
-    assert (await loader.load(fenix.device_id, "C1")).device_id == fenix.device_id
+    assert (await loader.load((fenix.device_id, "C1"))).device_id == fenix.device_id
     assert cloud.request_counts[STATE_ROUTE] == 1
 
 
@@ -160,10 +162,10 @@ async def test_refused_query_reads_each_shadow_alone(
 ) -> None:
     """A device gone from a query fails alone; the others are read."""
     await client.get_devices()
-    loader = ShadowLoader(client)
+    loader = shadow_loader(client)
     results = await asyncio.gather(
-        loader.load(fenix.device_id, "C1"),
-        loader.load("gone-0009", "C1"),
+        loader.load((fenix.device_id, "C1")),
+        loader.load(("gone-0009", "C1")),
         return_exceptions=True,
     )
     assert not isinstance(results[0], BaseException)
@@ -178,10 +180,10 @@ async def test_query_failure_fails_every_shadow(
     """A cloud failure of the query is every shadow's failure (no re-reads)."""
     await client.get_devices()
     cloud.faults.set_route(BATCH_ROUTE, status=503)
-    loader = ShadowLoader(client)
+    loader = shadow_loader(client)
     results = await asyncio.gather(
-        loader.load(fenix.device_id, "C1"),
-        loader.load(generic.device_id, "C1"),
+        loader.load((fenix.device_id, "C1")),
+        loader.load((generic.device_id, "C1")),
         return_exceptions=True,
     )
     assert all(isinstance(r, HarviaConnectionError) for r in results)
@@ -205,12 +207,114 @@ async def test_unreadable_shadow_in_a_query(
     )
     assert isinstance(results[0], HarviaParseError)
     assert not isinstance(results[1], HarviaParseError)
-    loader = ShadowLoader(client)
+    loader = shadow_loader(client)
     cloud.faults.set_route(BATCH_ROUTE, status=200, body=body, count=1)
     first, second = await asyncio.gather(
-        loader.load(fenix.device_id, "C1"),
-        loader.load(generic.device_id, None),
+        loader.load((fenix.device_id, "C1")),
+        loader.load((generic.device_id, None)),
         return_exceptions=True,
     )
     assert isinstance(first, HarviaParseError)
     assert not isinstance(second, BaseException)
+
+
+TELEMETRY_ROUTE = "POST /graphql/data"
+TELEMETRY_FIELD = "graphql:data:devicesMeasurementsLatest"
+LATEST_DATA_ROUTE = "GET /data/latest-data"
+
+
+async def test_telemetry_of_one_turn_shares_a_query(
+    cloud: HarviaCloud,
+    client: HarviaClient,
+    fenix: SimDevice,
+    generic: SimDevice,
+    sensor: SimDevice,
+) -> None:
+    """Devices' telemetry asked for together: one query (split at its size)."""
+    await client.get_devices()
+    loader = telemetry_loader(client)
+    refs = [
+        (fenix.device_id, ("C1",)),
+        (generic.device_id, ("C1", "C2")),
+        (sensor.device_id, (None,)),
+    ]
+    cloud.request_counts.clear()
+    records = await asyncio.gather(*(loader.load(ref) for ref in refs * 10))
+    assert cloud.request_counts[TELEMETRY_ROUTE] == -(-30 // TELEMETRY_PER_QUERY)
+    assert cloud.request_counts[TELEMETRY_FIELD] == 30
+    assert cloud.request_counts[LATEST_DATA_ROUTE] == 0
+    assert {r.device_id for r in records[0]} == {fenix.device_id}
+    assert {r.sub_id for r in records[1]} == {"C1", "C2"}
+    assert records[0][0].raw["temp"] == fenix.cabins["C1"].temp
+
+
+async def test_refused_telemetry_query_reads_over_rest(
+    cloud: HarviaCloud, client: HarviaClient, fenix: SimDevice, generic: SimDevice
+) -> None:
+    """A cloud without the undocumented query: REST per cabin, from then on."""
+    await client.get_devices()
+    cloud.faults.undefine_field("data", "devicesMeasurementsLatest")
+    loader = telemetry_loader(client)
+    cloud.request_counts.clear()
+    fenix_records, generic_records = await asyncio.gather(
+        loader.load((fenix.device_id, ("C1",))),
+        loader.load((generic.device_id, ("C1", "C2"))),
+    )
+    assert [r.sub_id for r in fenix_records] == ["C1"]
+    assert sorted(str(r.sub_id) for r in generic_records) == ["C1", "C2"]
+    assert cloud.request_counts[TELEMETRY_ROUTE] == 1
+    assert cloud.request_counts[LATEST_DATA_ROUTE] == 3
+    # Remembered: the next turn goes straight to REST.
+    await asyncio.gather(
+        loader.load((fenix.device_id, ("C1",))),
+        loader.load((generic.device_id, ("C1",))),
+    )
+    assert cloud.request_counts[TELEMETRY_ROUTE] == 1
+    assert cloud.request_counts[LATEST_DATA_ROUTE] == 5
+
+
+async def test_telemetry_query_with_a_device_gone(
+    cloud: HarviaCloud, client: HarviaClient, fenix: SimDevice, generic: SimDevice
+) -> None:
+    """A device gone from a query fails alone; the others are read."""
+    await client.get_devices()
+    loader = telemetry_loader(client)
+    results = await asyncio.gather(
+        loader.load((fenix.device_id, ("C1",))),
+        loader.load(("gone-0009", ("C1",))),
+        return_exceptions=True,
+    )
+    assert not isinstance(results[0], BaseException)
+    assert [r.device_id for r in results[0]] == [fenix.device_id]
+    assert isinstance(results[1], HarviaNotFoundError)
+
+
+async def test_unreadable_telemetry_in_a_query(
+    cloud: HarviaCloud, client: HarviaClient, fenix: SimDevice, generic: SimDevice
+) -> None:
+    """An answer that cannot be parsed is that device's parse error alone."""
+    await client.get_devices()
+    body = {
+        "data": {
+            "m0": "not a record",
+            "m1": [
+                {
+                    "deviceId": generic.device_id,
+                    "subId": "C2",
+                    "timestamp": 1764700000000,
+                    "data": '{"temp": 61.5}',
+                }
+            ],
+        }
+    }
+    cloud.faults.set_route(TELEMETRY_ROUTE, status=200, body=body, count=1)
+    loader = telemetry_loader(client)
+    first, second = await asyncio.gather(
+        loader.load((fenix.device_id, ("C1",))),
+        loader.load((generic.device_id, ("C1", "C2"))),
+        return_exceptions=True,
+    )
+    assert isinstance(first, HarviaParseError)
+    assert not isinstance(second, BaseException)
+    assert [(r.sub_id, r.raw["temp"]) for r in second] == [("C2", 61.5)]
+    assert cloud.request_counts[TELEMETRY_ROUTE] == 1

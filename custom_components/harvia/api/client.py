@@ -82,6 +82,17 @@ def _json_number(value: float) -> float | int:
     return int(value) if float(value).is_integer() else float(value)
 
 
+def _measurements(items: Any) -> list[Telemetry]:
+    """The records of one ``devicesMeasurementsLatest`` answer (one or a list)."""
+    if items is None:
+        return []
+    if isinstance(items, Mapping):
+        items = [items]
+    if not isinstance(items, list):
+        raise HarviaParseError("devicesMeasurementsLatest: expected a list")
+    return _telemetry_records(items)
+
+
 def _telemetry_records(items: list[Any]) -> list[Telemetry]:
     """Parse telemetry items, skipping (and debug-logging) unreadable ones."""
     records: list[Telemetry] = []
@@ -472,12 +483,58 @@ class HarviaClient:
             try:
                 return await self._measurements_latest_graphql(device_id)
             except (HarviaBadRequestError, HarviaForbiddenError) as err:
-                _LOGGER.debug(
-                    "devicesMeasurementsLatest refused (%s); reading telemetry "
-                    "over REST from now on",
-                    err,
+                self._refuse_measurements_graphql(err)
+        return await self._latest_data_rest(device_id, cabin_ids)
+
+    async def get_latest_measurements_many(
+        self, reads: Sequence[tuple[str, Sequence[str | None]]]
+    ) -> list[list[Telemetry] | HarviaParseError]:
+        """Latest measurements of several devices, in their order.
+
+        ``reads`` holds (device id, cabin ids) pairs, as
+        :meth:`get_latest_measurements` takes them. With the data API's query
+        they share one request (``devicesMeasurementsLatest`` aliased); a
+        device whose answer cannot be parsed gets its parse error. Raises as
+        one read would when the cloud refuses any of them; over REST each is
+        read as :meth:`get_latest_measurements` would.
+        """
+        if self._measurements_graphql:
+            try:
+                data = await self._graphql(
+                    (await self._api()).graphql_data,
+                    documents.devices_measurements_latest_many(len(reads)),
+                    {f"d{i}": device_id for i, (device_id, _) in enumerate(reads)},
                 )
-                self._measurements_graphql = False
+            except (HarviaBadRequestError, HarviaForbiddenError) as err:
+                self._refuse_measurements_graphql(err)
+            else:
+                results: list[list[Telemetry] | HarviaParseError] = []
+                for i in range(len(reads)):
+                    try:
+                        results.append(_measurements(data.get(f"m{i}")))
+                    except HarviaParseError as err:
+                        results.append(err)
+                return results
+        return list(
+            await asyncio.gather(
+                *(
+                    self._latest_data_rest(device_id, cabins)
+                    for device_id, cabins in reads
+                )
+            )
+        )
+
+    def _refuse_measurements_graphql(self, err: HarviaError) -> None:
+        _LOGGER.debug(
+            "devicesMeasurementsLatest refused (%s); reading telemetry over REST "
+            "from now on",
+            err,
+        )
+        self._measurements_graphql = False
+
+    async def _latest_data_rest(
+        self, device_id: str, cabin_ids: Iterable[str | None]
+    ) -> list[Telemetry]:
         records = await asyncio.gather(
             *(self._latest_data(device_id, cabin_id) for cabin_id in cabin_ids)
         )
@@ -498,14 +555,7 @@ class HarviaClient:
             documents.DEVICES_MEASUREMENTS_LATEST,
             {"deviceId": device_id},
         )
-        items = data.get("devicesMeasurementsLatest")
-        if items is None:
-            return []
-        if isinstance(items, Mapping):
-            items = [items]
-        if not isinstance(items, list):
-            raise HarviaParseError("devicesMeasurementsLatest: expected a list")
-        return _telemetry_records(items)
+        return _measurements(data.get("devicesMeasurementsLatest"))
 
     # -- writes --------------------------------------------------------------------
 

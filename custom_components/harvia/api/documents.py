@@ -51,6 +51,40 @@ def document_text(document: DocumentNode) -> str:
     return text if text is not None else print_ast(document)
 
 
+def _aliased(
+    template: DocumentNode,
+    name: str,
+    alias: str,
+    count: int,
+    arguments: dict[str, str],
+) -> DocumentNode:
+    """``template``'s one field ``count`` times in one query, aliased.
+
+    ``arguments`` maps each argument to its variable type; the copy ``i`` is
+    aliased ``{alias}{i}`` and reads its arguments from ``$<first letter><i>``
+    (``deviceId`` from ``$d0``, ...), selecting what the template selects.
+    """
+    operation = template.definitions[0]
+    assert isinstance(operation, OperationDefinitionNode)
+    field = operation.selection_set.selections[0]
+    assert isinstance(field, FieldNode) and field.selection_set is not None
+    selection = print_ast(field.selection_set)
+    variables = ", ".join(
+        f"${argument[0]}{i}: {kind}"
+        for i in range(count)
+        for argument, kind in arguments.items()
+    )
+    fields = " ".join(
+        f"{alias}{i}: {field.name.value}("
+        + ", ".join(f"{argument}: ${argument[0]}{i}" for argument in arguments)
+        + f") {selection}"
+        for i in range(count)
+    )
+    document = gql(f"query {name}({variables}) {{ {fields} }}")
+    _TEXT[id(document)] = print_ast(document)
+    return document
+
+
 @lru_cache(maxsize=64)
 def devices_states_get_many(count: int) -> DocumentNode:
     """``devicesStatesGet`` ``count`` times in one query.
@@ -58,16 +92,26 @@ def devices_states_get_many(count: int) -> DocumentNode:
     Aliases ``c0``, ``c1``, ... with variables ``$d0``/``$s0``, ... (device id
     and shadow name); each selects what :data:`DEVICES_STATES_GET` selects.
     """
-    operation = DEVICES_STATES_GET.definitions[0]
-    assert isinstance(operation, OperationDefinitionNode)
-    field = operation.selection_set.selections[0]
-    assert isinstance(field, FieldNode) and field.selection_set is not None
-    selection = print_ast(field.selection_set)
-    variables = ", ".join(f"$d{i}: ID!, $s{i}: String" for i in range(count))
-    fields = " ".join(
-        f"c{i}: devicesStatesGet(deviceId: $d{i}, shadowName: $s{i}) {selection}"
-        for i in range(count)
+    return _aliased(
+        DEVICES_STATES_GET,
+        "DevicesStatesGetMany",
+        "c",
+        count,
+        {"deviceId": "ID!", "shadowName": "String"},
     )
-    document = gql(f"query DevicesStatesGetMany({variables}) {{ {fields} }}")
-    _TEXT[id(document)] = print_ast(document)
-    return document
+
+
+@lru_cache(maxsize=64)
+def devices_measurements_latest_many(count: int) -> DocumentNode:
+    """``devicesMeasurementsLatest`` ``count`` times in one query.
+
+    Aliases ``m0``, ``m1``, ... with variables ``$d0``, ... (device ids); each
+    selects what :data:`DEVICES_MEASUREMENTS_LATEST` selects.
+    """
+    return _aliased(
+        DEVICES_MEASUREMENTS_LATEST,
+        "DevicesMeasurementsLatestMany",
+        "m",
+        count,
+        {"deviceId": "String!"},
+    )

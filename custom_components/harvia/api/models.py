@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
+from functools import lru_cache
 import json
 import math
 from typing import Any, Final, Self
@@ -330,6 +331,8 @@ def _normalise_type(device_type: str | None) -> str:
     return "".join(ch for ch in (device_type or "").lower() if ch.isalnum())
 
 
+# Asked for by every entity of every device, often: a handful of types.
+@lru_cache(maxsize=32)
 def device_capabilities(device_type: str | None) -> Capabilities:
     """Return the capabilities of a device type (case-insensitive).
 
