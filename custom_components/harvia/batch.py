@@ -11,7 +11,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 
-from .api import HarviaError, HarviaNotFoundError, HarviaParseError
+from .api import (
+    HarviaBadRequestError,
+    HarviaError,
+    HarviaNotFoundError,
+    HarviaParseError,
+)
 
 
 class BatchLoader[K, V]:
@@ -20,8 +25,9 @@ class BatchLoader[K, V]:
     One key alone is read with ``read_one``; several with ``read_many``, which
     answers in their order (a value that cannot be parsed as its parse error).
     When the cloud refuses a whole query (one of its devices gone, a reply
-    that cannot be read) each key is read alone, so one device's failure stays
-    its own; any other failure is every key's failure.
+    that cannot be read, a query it will not run) each key is read alone, so
+    one device's failure stays its own; any other failure (the cloud down) is
+    every key's failure.
     """
 
     def __init__(
@@ -60,7 +66,7 @@ class BatchLoader[K, V]:
         if len(batch) > 1:
             try:
                 values = await self._read_many([key for key, _ in batch])
-            except (HarviaNotFoundError, HarviaParseError):
+            except (HarviaBadRequestError, HarviaNotFoundError, HarviaParseError):
                 pass  # read each alone below
             except HarviaError as err:
                 for _, future in batch:

@@ -318,3 +318,30 @@ async def test_unreadable_telemetry_in_a_query(
     assert not isinstance(second, BaseException)
     assert [(r.sub_id, r.raw["temp"]) for r in second] == [("C2", 61.5)]
     assert cloud.request_counts[TELEMETRY_ROUTE] == 1
+
+
+async def test_query_the_cloud_will_not_run_reads_each_shadow_alone(
+    cloud: HarviaCloud, client: HarviaClient, fenix: SimDevice, generic: SimDevice
+) -> None:
+    """A cloud that refuses the aliased query still has every shadow read."""
+    await client.get_devices()
+    body = {
+        "data": None,
+        "errors": [
+            {
+                "errorType": "ValidationError",
+                "message": "Validation error of type FieldUndefined: aliased query",
+            }
+        ],
+    }
+    cloud.faults.set_route(BATCH_ROUTE, status=400, body=body, count=1)
+    loader = shadow_loader(client)
+    states = await asyncio.gather(
+        loader.load((fenix.device_id, "C1")), loader.load((generic.device_id, "C2"))
+    )
+    assert [(s.device_id, s.shadow_name) for s in states] == [
+        (fenix.device_id, "C1"),
+        (generic.device_id, "C2"),
+    ]
+    assert cloud.request_counts[BATCH_ROUTE] == 1
+    assert cloud.request_counts[STATE_ROUTE] == 2
