@@ -13,7 +13,7 @@ from types import MappingProxyType
 from typing import Final
 
 from gql import gql
-from graphql import DocumentNode, FieldNode, OperationDefinitionNode, print_ast
+from graphql import DocumentNode, FieldNode, OperationDefinitionNode, parse, print_ast
 
 GRAPHQL_DIR: Final = Path(__file__).parent / "graphql"
 
@@ -80,8 +80,10 @@ def _aliased(
         + f") {selection}"
         for i in range(count)
     )
-    document = gql(f"query {name}({variables}) {{ {fields} }}")
-    _TEXT[id(document)] = print_ast(document)
+    text = f"query {name}({variables}) {{ {fields} }}"
+    # Built here, so sent as built: no locations kept, no reprinting.
+    document = parse(text, no_location=True)
+    _TEXT[id(document)] = text
     return document
 
 
