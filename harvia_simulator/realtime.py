@@ -98,17 +98,21 @@ class _Connection:
     def error(
         self,
         sub_id: str | None,
-        status: int,
+        status: int | None,
         message: str,
         error_type: str | None = None,
     ) -> None:
-        """An `error` message (with the subscription id when there is one)."""
-        default_type, _ = graphql_names(status)
-        entry = {
+        """An `error` message (with the subscription id when there is one).
+
+        `status` None: no `errorCode`, as in AppSync's quota refusals.
+        """
+        default_type = graphql_names(status)[0] if status is not None else "Error"
+        entry: dict[str, Any] = {
             "errorType": error_type or default_type,
             "message": message,
-            "errorCode": status,
         }
+        if status is not None:
+            entry["errorCode"] = status
         msg: dict[str, Any] = {"type": "error", "payload": {"errors": [entry]}}
         if sub_id is not None:
             msg["id"] = sub_id
@@ -441,6 +445,16 @@ class RealtimeHub:
                 401,
                 f"Not Authorized to access {OTA_FEED} on type Subscription",
                 "Unauthorized",
+            )
+            return
+        limit = self.cloud.max_subscriptions_per_connection
+        if len(conn.subscriptions) >= limit:
+            # AppSync's per-connection quota: refused without an errorCode.
+            conn.error(
+                sub_id,
+                None,
+                f"Max number of {limit} subscriptions reached",
+                "MaxSubscriptionsReachedError",
             )
             return
         conn.subscriptions[sub_id] = subscription

@@ -125,12 +125,18 @@ _DATA_FRAMES: Final = frozenset({aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINAR
 
 
 class RealtimeSocket:
-    """The socket of one AppSync API; its subscriptions in ``subscriptions``."""
+    """One socket of an AppSync API; its subscriptions in ``subscriptions``.
 
-    def __init__(self, owner: HarviaRealtime, api: str) -> None:
-        """Idle until :meth:`run`."""
+    It carries the feeds of the devices in ``devices`` (in the order they
+    were placed on it) and exists only while it has some.
+    """
+
+    def __init__(self, owner: HarviaRealtime, api: str, name: str) -> None:
+        """Idle until :meth:`run`; ``name`` (e.g. ``device-2``) is for logs."""
         self.owner = owner
         self.api = api
+        self.name = name
+        self.devices: dict[str, None] = {}
         # Set when the wanted subscriptions change.
         self.wake = asyncio.Event()
         self.connected = False
@@ -160,10 +166,6 @@ class RealtimeSocket:
         retried_auth = False
         renew = False
         while True:
-            if not self.owner.device_ids:
-                self.wake.clear()
-                await self.wake.wait()
-                continue
             self.attempts += 1
             try:
                 if renew:
@@ -194,7 +196,9 @@ class RealtimeSocket:
                 retried_auth = False
                 failures += 1
                 delay = self.owner.backoff(failures)
-                _LOGGER.debug("Realtime %s socket: retrying in %.3f s", self.api, delay)
+                _LOGGER.debug(
+                    "Realtime %s socket: retrying in %.3f s", self.name, delay
+                )
                 await asyncio.sleep(delay)
             else:
                 # Planned renewal (token age): reconnect at once.
@@ -203,7 +207,7 @@ class RealtimeSocket:
                     failures = 0
 
     def _lost(self, reason: str) -> None:
-        _LOGGER.debug("Realtime %s socket lost: %s", self.api, reason)
+        _LOGGER.debug("Realtime %s socket lost: %s", self.name, reason)
         self.set_error(reason)
         self.carried = None
         self.subscriptions.restarting.clear()
@@ -212,7 +216,7 @@ class RealtimeSocket:
     def set_error(self, reason: str) -> None:
         """Remember why something failed (for diagnostics)."""
         self.last_error = reason
-        self.owner.last_error = f"{self.api}: {reason}"
+        self.owner.last_error = f"{self.name}: {reason}"
 
     async def _within[T](self, awaitable: Awaitable[T], seconds: float) -> T:
         """``awaitable``'s result, or :class:`TimeoutError` after ``seconds``
@@ -259,13 +263,13 @@ class RealtimeSocket:
             self.connected_at = self.last_message = self.checked_at = now
             self.deadline = now + owner.connection_lifetime(token)
             self.connected = True
-            _LOGGER.debug("Realtime %s socket connected", self.api)
+            _LOGGER.debug("Realtime %s socket connected", self.name)
             reader = asyncio.create_task(
-                self._reader(ws), name=f"harvia-realtime-{self.api}-reader"
+                self._reader(ws), name=f"harvia-realtime-{self.name}-reader"
             )
             syncer = asyncio.create_task(
                 self.subscriptions.sync_loop(ws, endpoint),
-                name=f"harvia-realtime-{self.api}-sync",
+                name=f"harvia-realtime-{self.name}-sync",
             )
             done, _ = await asyncio.wait(
                 {reader, syncer}, return_when=asyncio.FIRST_COMPLETED
@@ -273,7 +277,7 @@ class RealtimeSocket:
             for task in (reader, syncer):
                 if task in done and (error := task.exception()) is not None:
                     raise error
-            _LOGGER.debug("Realtime %s socket due for renewal", self.api)
+            _LOGGER.debug("Realtime %s socket due for renewal", self.name)
             self.carried = frozenset(self.subscriptions.active())
         finally:
             tasks = [t for t in (reader, syncer) if t is not None and not t.done()]
@@ -298,7 +302,7 @@ class RealtimeSocket:
             async with asyncio.timeout(self.owner.timeouts.close):
                 await ws.close()
         except (TimeoutError, aiohttp.ClientError, OSError):
-            _LOGGER.debug("Realtime %s socket: close did not finish", self.api)
+            _LOGGER.debug("Realtime %s socket: close did not finish", self.name)
 
     async def _connect(
         self, endpoint: GraphQLEndpoint, token: str
