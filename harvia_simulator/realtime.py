@@ -106,11 +106,10 @@ class _Connection:
 
         `status` None: no `errorCode`, as in AppSync's quota refusals.
         """
-        default_type = graphql_names(status)[0] if status is not None else "Error"
-        entry: dict[str, Any] = {
-            "errorType": error_type or default_type,
-            "message": message,
-        }
+        if error_type is None:
+            assert status is not None, "an error without a status names its type"
+            error_type = graphql_names(status)[0]
+        entry: dict[str, Any] = {"errorType": error_type, "message": message}
         if status is not None:
             entry["errorCode"] = status
         msg: dict[str, Any] = {"type": "error", "payload": {"errors": [entry]}}
@@ -539,7 +538,13 @@ class RealtimeHub:
                         conn.send({"type": "ka"})
         elif isinstance(event, DropSockets):
             for conn in self._connections:
-                if event.api is None or event.api == conn.api:
+                if (event.api is None or event.api == conn.api) and (
+                    event.receiver is None
+                    or any(
+                        sub.receiver == event.receiver
+                        for sub in conn.subscriptions.values()
+                    )
+                ):
                     conn.queue.put_nowait(_Close(1001, "Connection dropped"))
         elif isinstance(event, MalformedPush):
             self._malformed(event)

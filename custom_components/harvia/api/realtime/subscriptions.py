@@ -76,6 +76,8 @@ class Subscriptions:
         self.owner = owner
         self.socket = socket
         self.feeds = tuple(feed for feed in FEEDS if feed.api == socket.api)
+        # Push is healthy only with these (an optional feed may fail).
+        self.required = frozenset(feed.field for feed in self.feeds if feed.required)
         self.subs: dict[str, Subscription] = {}
         self.keys: dict[SubscriptionKey, str] = {}
         self.failed: set[SubscriptionKey] = set()
@@ -135,8 +137,8 @@ class Subscriptions:
         """Connected (or renewing as planned) with every wanted subscription."""
         if not self.socket.connected and self.socket.carried is None:
             return False
-        required = {feed.field for feed in self.feeds if feed.required}
-        return {key for key in self.wanted() if key[0] in required} <= self._live()
+        required = {key for key in self.wanted() if key[0] in self.required}
+        return required <= self._live()
 
     def silent_for(self, key: SubscriptionKey) -> float | None:
         """Clock seconds since the last data message or start_ack of ``key``."""
@@ -248,7 +250,7 @@ class Subscriptions:
         self.failed.add(sub.key)
         self.socket.set_error(reason)
         _LOGGER.debug("Realtime %s socket: %s", self.socket.name, reason)
-        self.owner.refresh_status(failure=True)
+        self.owner.refresh_status(failure=sub.feed.field in self.required)
 
     # -- subscribing ----------------------------------------------------------
 
@@ -262,7 +264,9 @@ class Subscriptions:
             # The first round after a planned renewal has replaced what was
             # carried over; from now on only live subscriptions count.
             self.socket.carried = None
-            self.owner.refresh_status(failure=bool(self.failed))
+            self.owner.refresh_status(
+                failure=any(key[0] in self.required for key in self.failed)
+            )
             await self.socket.wake.wait()
 
     async def _sync(

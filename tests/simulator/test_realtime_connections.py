@@ -1,4 +1,5 @@
-"""AppSync's quota of active subscriptions per realtime connection."""
+"""Per realtime connection: AppSync's quota of active subscriptions, and
+dropping only the connections that carry one device."""
 
 from __future__ import annotations
 
@@ -78,3 +79,24 @@ async def test_the_quota_is_per_connection(api: Api, cloud: HarviaCloud) -> None
     ] == "start_ack"
     for socket in (second, data, fresh):
         await socket.close()
+
+
+async def test_drop_only_the_sockets_of_one_receiver(
+    api: Api, server: SimulatorServer, cloud: HarviaCloud
+) -> None:
+    first = await api.realtime()
+    second = await api.realtime()
+    data = await api.realtime("data")
+    await first.start(STATE_FEED, {"receiver": "a"}, sub_id="1")
+    await second.start(STATE_FEED, {"receiver": "b"}, sub_id="2")
+    await data.start(DATA_FEED, {"receiver": "a"}, sub_id="3")
+    cloud.faults.drop_sockets("device", receiver="a")
+    await server.flush()
+    assert (await first.ws.receive()).type.name == "CLOSE"
+    assert await second.drain() == []
+    assert await data.drain() == []
+    cloud.faults.drop_sockets(receiver="a")
+    await server.flush()
+    assert (await data.ws.receive()).type.name == "CLOSE"
+    assert await second.drain() == []
+    await second.close()
