@@ -14,7 +14,7 @@ make a timeout fire early.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 import logging
 import math
@@ -218,12 +218,22 @@ class RealtimeSocket:
         self.last_error = reason
         self.owner.last_error = f"{self.name}: {reason}"
 
-    async def _within[T](self, awaitable: Awaitable[T], seconds: float) -> T:
+    async def _within[T](
+        self,
+        awaitable: Awaitable[T],
+        seconds: float,
+        unused: Callable[[T], Awaitable[None]] | None = None,
+    ) -> T:
         """``awaitable``'s result, or :class:`TimeoutError` after ``seconds``
-        of the owner's clock (read at least every ``poll_interval``)."""
+        of the owner's clock (read at least every ``poll_interval``).
+
+        ``unused`` disposes of a result that came but is not returned (the
+        wait was cancelled or timed out meanwhile), e.g. closes a websocket.
+        """
         owner = self.owner
         task = asyncio.ensure_future(awaitable)
         start = owner.time()
+        returned = False
         try:
             while not task.done():
                 left = seconds - (owner.time() - start)
@@ -232,13 +242,17 @@ class RealtimeSocket:
                 await asyncio.wait(
                     {task}, timeout=min(owner.timeouts.poll_interval, left)
                 )
-            return task.result()
+            result = task.result()
+            returned = True
+            return result
         finally:
             if not task.done():
                 task.cancel()
                 await asyncio.wait({task})
-            if not task.cancelled():
-                task.exception()  # retrieved: never "never retrieved"
+            # Retrieved either way: never "never retrieved".
+            came = not task.cancelled() and task.exception() is None
+            if came and not returned and unused is not None:
+                await unused(task.result())
 
     # -- session --------------------------------------------------------------
 
@@ -318,6 +332,8 @@ class RealtimeSocket:
                     timeout=aiohttp.ClientWSTimeout(ws_close=owner.timeouts.close),
                 ),
                 owner.timeouts.connect,
+                # Connected just as the wait ended: close it, or it lingers.
+                self._close,
             )
         except aiohttp.WSServerHandshakeError as err:
             raise SessionError(
