@@ -49,6 +49,9 @@ TARGET_LAG = (2.0, 35.0)
 # The cloud refuses a command that follows the device's previous one within
 # this many seconds with a 504 (notes §5: rapid bursts).
 COMMAND_INTERVAL = 1.0
+# AppSync's default quota of active subscriptions on one realtime connection;
+# the next `start` is refused with MaxSubscriptionsReachedError.
+MAX_SUBSCRIPTIONS_PER_CONNECTION = 100
 _NAMESPACE = uuid.UUID("5b0e4c0a-6f43-4a52-9a57-1f2f4c0d8a11")
 MISSING: Any = object()
 
@@ -70,6 +73,7 @@ class HarviaCloud:
         command_interval: float = COMMAND_INTERVAL,
         keepalive_interval: float = 60.0,
         connection_timeout_ms: int = 300_000,
+        max_subscriptions_per_connection: int = MAX_SUBSCRIPTIONS_PER_CONNECTION,
     ) -> None:
         self.clock = VirtualClock(start_time)
         # Seeded: ids, serials and telemetry jitter repeat run to run.
@@ -84,6 +88,8 @@ class HarviaCloud:
         # Burst rule (0 turns it off).
         self.command_interval = command_interval
         self.connection_timeout_ms = connection_timeout_ms
+        # Active subscriptions one realtime socket may hold (settable in tests).
+        self.max_subscriptions_per_connection = max_subscriptions_per_connection
         self.device_page_size = 20
         self.ota_page_size = 10
         self.accounts: dict[str, Account] = {}

@@ -62,9 +62,11 @@ class KeepAliveTick:
 
 @dataclass(frozen=True, slots=True)
 class DropSockets:
-    """Fault: close every realtime socket (optionally of one API)."""
+    """Fault: close every realtime socket (optionally of one API, and only
+    those holding a subscription for one receiver)."""
 
     api: str | None = None
+    receiver: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -225,9 +225,12 @@ class Faults:
 
     # -- realtime ------------------------------------------------------------
 
-    def drop_sockets(self, api: str | None = None) -> None:
-        """Close every realtime socket (of one API: "device" or "data")."""
-        self._cloud.publish_control(DropSockets(api))
+    def drop_sockets(
+        self, api: str | None = None, *, receiver: str | None = None
+    ) -> None:
+        """Close every realtime socket (of one API: "device" or "data"; with
+        `receiver`, only those subscribed to it, e.g. one device's socket)."""
+        self._cloud.publish_control(DropSockets(api, receiver))
 
     def hold_start_acks(self, api: str, count: int | None = None) -> None:
         """Hold back the `start_ack` of the next `count` subscriptions started

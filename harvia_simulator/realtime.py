@@ -98,17 +98,20 @@ class _Connection:
     def error(
         self,
         sub_id: str | None,
-        status: int,
+        status: int | None,
         message: str,
         error_type: str | None = None,
     ) -> None:
-        """An `error` message (with the subscription id when there is one)."""
-        default_type, _ = graphql_names(status)
-        entry = {
-            "errorType": error_type or default_type,
-            "message": message,
-            "errorCode": status,
-        }
+        """An `error` message (with the subscription id when there is one).
+
+        `status` None: no `errorCode`, as in AppSync's quota refusals.
+        """
+        if error_type is None:
+            assert status is not None, "an error without a status names its type"
+            error_type = graphql_names(status)[0]
+        entry: dict[str, Any] = {"errorType": error_type, "message": message}
+        if status is not None:
+            entry["errorCode"] = status
         msg: dict[str, Any] = {"type": "error", "payload": {"errors": [entry]}}
         if sub_id is not None:
             msg["id"] = sub_id
@@ -443,6 +446,16 @@ class RealtimeHub:
                 "Unauthorized",
             )
             return
+        limit = self.cloud.max_subscriptions_per_connection
+        if len(conn.subscriptions) >= limit:
+            # AppSync's per-connection quota: refused without an errorCode.
+            conn.error(
+                sub_id,
+                None,
+                f"Max number of {limit} subscriptions reached",
+                "MaxSubscriptionsReachedError",
+            )
+            return
         conn.subscriptions[sub_id] = subscription
         if self.cloud.faults.take_held_ack(conn.api):
             conn.held_acks.append(sub_id)
@@ -525,7 +538,13 @@ class RealtimeHub:
                         conn.send({"type": "ka"})
         elif isinstance(event, DropSockets):
             for conn in self._connections:
-                if event.api is None or event.api == conn.api:
+                if (event.api is None or event.api == conn.api) and (
+                    event.receiver is None
+                    or any(
+                        sub.receiver == event.receiver
+                        for sub in conn.subscriptions.values()
+                    )
+                ):
                     conn.queue.put_nowait(_Close(1001, "Connection dropped"))
         elif isinstance(event, MalformedPush):
             self._malformed(event)

@@ -2,7 +2,8 @@
 
 The rooms: :mod:`.protocol` (URL, messages, frames), :mod:`.socket` (one
 connection, liveness, renewal, backoff), :mod:`.subscriptions` (a socket's
-feeds per device: starts, acks, data, silence), :mod:`.client` (the account's
+feeds per device: starts, acks, data, silence), :mod:`.shards` (an API's
+sockets and the devices each carries), :mod:`.client` (the account's
 sockets, push health, stats) and :mod:`.events` (typed events and parsers).
 The integration imports from here.
 """
@@ -31,6 +32,7 @@ from .protocol import (
     decode_frame,
     realtime_url,
 )
+from .shards import SUBSCRIPTIONS_PER_SOCKET
 from .socket import MAX_CONNECTION_AGE, RealtimeTimeouts
 from .subscriptions import MAX_STARTS_IN_FLIGHT
 
@@ -44,6 +46,7 @@ __all__ = [
     "OTA_FEED",
     "STATE_FEED",
     "SUBPROTOCOL",
+    "SUBSCRIPTIONS_PER_SOCKET",
     "TELEMETRY_FEED",
     "Feed",
     "HarviaRealtime",

@@ -1,8 +1,10 @@
 """The realtime client: an account's feeds per device, push health, stats.
 
-One socket per AppSync API: the **device** API carries
-``devicesStatesUpdateFeed`` and ``otaUpdatesStatesUpdateFeed``, the **data**
-API ``devicesMeasurementsUpdateFeed``. Every connect asks the auth layer for a
+The **device** API carries ``devicesStatesUpdateFeed`` and
+``otaUpdatesStatesUpdateFeed``, the **data** API
+``devicesMeasurementsUpdateFeed``; each API has as many sockets as its
+subscriptions need (:mod:`.shards`), and none without devices. Every connect
+asks the auth layer for a
 valid idToken; a rejected token is renewed (refresh, then a fresh login) and
 only a definite credential rejection ends :meth:`HarviaRealtime.run` with
 :class:`HarviaAuthenticationError`.
@@ -13,7 +15,7 @@ Nothing here logs tokens, e-mail addresses or device ids.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 import logging
 import random
@@ -24,7 +26,8 @@ import aiohttp
 
 from ..client import HarviaClient
 from ..endpoints import GraphQLEndpoint
-from .events import FEEDS, RealtimeEvent
+from .events import APIS, FEEDS, RealtimeEvent
+from .shards import ApiShards
 from .socket import (
     MIN_CONNECTION_AGE,
     MIN_TOKEN_VALIDITY,
@@ -46,6 +49,7 @@ class RealtimeSocketStats:
     """One socket's state (no secrets, no device ids)."""
 
     api: str
+    devices: int
     connected: bool
     subscriptions: int
     pending_subscriptions: int
@@ -54,6 +58,7 @@ class RealtimeSocketStats:
     connected_for: float | None
     connects: int
     reconnects: int
+    quota_refusals: int
     last_error: str | None
 
 
@@ -68,6 +73,8 @@ class RealtimeStats:
     dropped: int
     last_error: str | None
     sockets: tuple[RealtimeSocketStats, ...]
+    #: Subscriptions per socket, per API (lowered by a cloud's lower quota).
+    subscriptions_per_socket: Mapping[str, int]
 
     @property
     def connected_sockets(self) -> int:
@@ -85,6 +92,11 @@ class RealtimeStats:
         return sum(socket.reconnects for socket in self.sockets)
 
     @property
+    def quota_refusals(self) -> int:
+        """Starts refused over a connection's quota, over all sockets."""
+        return sum(socket.quota_refusals for socket in self.sockets)
+
+    @property
     def last_message_age(self) -> float | None:
         """Seconds since the newest message on any socket."""
         ages = [
@@ -96,13 +108,18 @@ class RealtimeStats:
 class HarviaRealtime:
     """Push updates of an account's devices over AppSync realtime.
 
-    ``on_event`` gets every parsed push; ``on_status`` gets ``True`` once both
-    sockets are connected and every wanted subscription (every feed of every
-    device) is acknowledged and active, and ``False`` when a socket is lost or
-    a wanted subscription fails, ends or is still missing (each only on a
-    change). A failed subscription is retried at the next connection and
+    ``on_event`` gets every parsed push; ``on_status`` gets ``True`` once
+    every socket is connected and every wanted subscription (every feed of
+    every device) is acknowledged and active, and ``False`` when a socket is
+    lost or a wanted subscription fails, ends or is still missing (each only
+    on a change). A failed subscription is retried at the next connection and
     when the devices change (:meth:`set_devices`); :meth:`is_subscribed`
     tells which ones are active.
+
+    Each socket carries at most :data:`SUBSCRIPTIONS_PER_SOCKET`
+    subscriptions; a cloud that refuses fewer (``MaxSubscriptionsReachedError``)
+    lowers that API's cap to what the refusing socket holds, and the devices
+    beyond it move to other sockets (:class:`ApiShards`).
 
     Clocks are the caller's: ``time_func`` measures every timeout, liveness,
     socket age and feed silence (Home Assistant passes its loop's clock;
@@ -137,8 +154,12 @@ class HarviaRealtime:
         self._random = random_func
         self.device_ids: frozenset[str] = frozenset()
         self.last_error: str | None = None
-        self._sockets = (RealtimeSocket(self, "device"), RealtimeSocket(self, "data"))
-        self._tasks: list[asyncio.Task[None]] = []
+        self._shards = {api: ApiShards(self, api) for api in APIS}
+        self._tasks: dict[RealtimeSocket, asyncio.Task[None]] = {}
+        # Tasks of sockets left without devices, still closing.
+        self._closing: set[asyncio.Task[None]] = set()
+        # Done when run() is to return: a result on close(), or the error.
+        self._stop: asyncio.Future[None] | None = None
         self._status: bool | None = None
         self._events = 0
         self._dropped = 0
@@ -152,7 +173,7 @@ class HarviaRealtime:
     @property
     def running(self) -> bool:
         """Whether :meth:`run` is active."""
-        return any(not task.done() for task in self._tasks)
+        return self._stop is not None and not self._stop.done()
 
     @property
     def connected(self) -> bool | None:
@@ -167,20 +188,14 @@ class HarviaRealtime:
         """
         if self.running:
             raise RuntimeError("HarviaRealtime.run is already running")
-        self.set_devices(device_ids)
-        self._tasks = [
-            asyncio.create_task(socket.run(), name=f"harvia-realtime-{socket.api}")
-            for socket in self._sockets
-        ]
+        stop = self._stop = asyncio.get_running_loop().create_future()
         try:
-            done, _ = await asyncio.wait(
-                self._tasks, return_when=asyncio.FIRST_EXCEPTION
-            )
+            self.set_devices(device_ids)
+            self._launch(self._sockets)
+            await stop
         finally:
+            stop.cancel()
             await self._stop_tasks()
-        for task in done:
-            if not task.cancelled() and (error := task.exception()) is not None:
-                raise error
 
     def set_devices(self, device_ids: Iterable[str]) -> None:
         """Subscribe devices added and unsubscribe devices removed.
@@ -192,6 +207,12 @@ class HarviaRealtime:
         if devices == self.device_ids:
             return
         self.device_ids = devices
+        for shards in self._shards.values():
+            opened, emptied = shards.assign(devices)
+            for socket in emptied:
+                self._retire(socket)
+            self._launch(opened)
+        # Failed subscriptions are retried on every socket.
         for socket in self._sockets:
             socket.wake.set()
         self.refresh_status()
@@ -257,6 +278,8 @@ class HarviaRealtime:
 
     async def close(self) -> None:
         """Stop :meth:`run` (it returns) and close the sockets."""
+        if self._stop is not None and not self._stop.done():
+            self._stop.set_result(None)
         await self._stop_tasks()
 
     @property
@@ -270,6 +293,9 @@ class HarviaRealtime:
             dropped=self._dropped,
             last_error=self.last_error,
             sockets=tuple(self._socket_stats(socket) for socket in self._sockets),
+            subscriptions_per_socket={
+                api: shards.limit for api, shards in self._shards.items()
+            },
         )
 
     def diagnostics(self) -> dict[str, Any]:
@@ -286,8 +312,12 @@ class HarviaRealtime:
             "dropped_messages": stats.dropped,
             "last_message_age": _round(stats.last_message_age),
             "last_error": stats.last_error,
-            "sockets": {
-                socket.api: {
+            "subscriptions_per_socket": dict(stats.subscriptions_per_socket),
+            "quota_refusals": stats.quota_refusals,
+            "sockets": [
+                {
+                    "api": socket.api,
+                    "devices": socket.devices,
                     "connected": socket.connected,
                     "subscriptions": socket.subscriptions,
                     "pending_subscriptions": socket.pending_subscriptions,
@@ -296,26 +326,70 @@ class HarviaRealtime:
                     "connected_for": _round(socket.connected_for),
                     "connects": socket.connects,
                     "reconnects": socket.reconnects,
+                    "quota_refusals": socket.quota_refusals,
                     "last_error": socket.last_error,
                 }
                 for socket in stats.sockets
-            },
+            ],
         }
 
     # -- for the sockets ------------------------------------------------------
 
+    @property
+    def _sockets(self) -> tuple[RealtimeSocket, ...]:
+        """Every socket, API by API, each API's in the order they were opened."""
+        return tuple(
+            socket for shards in self._shards.values() for socket in shards.sockets
+        )
+
     def _socket_of(self, device_id: str, feed: str) -> RealtimeSocket | None:
-        """The socket carrying ``feed``, when ``device_id`` is wanted."""
-        if device_id not in self.device_ids:
-            return None
+        """The socket carrying ``feed`` of ``device_id`` (when it is wanted)."""
         api = next((known.api for known in FEEDS if known.field == feed), None)
-        return next((s for s in self._sockets if s.api == api), None)
+        shards = self._shards.get(api) if api is not None else None
+        return shards.socket_of.get(device_id) if shards is not None else None
+
+    def _launch(self, sockets: Iterable[RealtimeSocket]) -> None:
+        """Run ``sockets`` (while :meth:`run` is active)."""
+        if not self.running:
+            return
+        for socket in sockets:
+            if socket not in self._tasks:
+                task = asyncio.create_task(
+                    socket.run(), name=f"harvia-realtime-{socket.name}"
+                )
+                task.add_done_callback(self._socket_ended)
+                self._tasks[socket] = task
+
+    def _socket_ended(self, task: asyncio.Task[None]) -> None:
+        """A socket's task ended: only cancelled, or with the error run() raises."""
+        if task.cancelled():
+            return
+        error = task.exception()
+        if error is not None and self._stop is not None and not self._stop.done():
+            self._stop.set_exception(error)
+
+    def _retire(self, socket: RealtimeSocket) -> None:
+        """Close a socket left without devices."""
+        socket.carried = None
+        if (task := self._tasks.pop(socket, None)) is not None:
+            task.cancel()
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
+        _LOGGER.debug("Realtime %s socket closed: no devices left", socket.name)
+
+    def over_quota(self, socket: RealtimeSocket, held: int, refused: set[str]) -> bool:
+        """The cloud refused ``refused`` devices' starts over the quota of a
+        socket holding ``held``: move devices off it; whether any moved."""
+        before = len(socket.devices)
+        self._launch(self._shards[socket.api].over_quota(socket, held, refused))
+        return len(socket.devices) < before
 
     def _socket_stats(self, socket: RealtimeSocket) -> RealtimeSocketStats:
         now = self.time()
         subs = socket.subscriptions.subs.values()
         return RealtimeSocketStats(
             api=socket.api,
+            devices=len(socket.devices),
             connected=socket.connected,
             subscriptions=sum(1 for sub in subs if sub.acked),
             pending_subscriptions=sum(1 for sub in subs if not sub.acked),
@@ -324,11 +398,13 @@ class HarviaRealtime:
             connected_for=_age(now, socket.connected_at),
             connects=socket.connects,
             reconnects=max(0, socket.attempts - 1),
+            quota_refusals=socket.subscriptions.quota_refusals,
             last_error=socket.last_error,
         )
 
     async def _stop_tasks(self) -> None:
-        tasks = [task for task in self._tasks if not task.done()]
+        tasks = [*self._tasks.values(), *self._closing]
+        self._tasks = {}
         for task in tasks:
             task.cancel()
         if tasks:
@@ -367,9 +443,14 @@ class HarviaRealtime:
 
         Otherwise report ``False`` after a ``failure`` or when the status was
         ``True``; while the first connection is still coming up nothing is
-        reported.
+        reported. Without devices nothing is missing, once push has been
+        judged at all (there are no sockets to judge).
         """
-        if all(socket.subscriptions.healthy() for socket in self._sockets):
+        sockets = self._sockets
+        if not sockets:
+            if self._status is not None:
+                self._report(True)
+        elif all(socket.subscriptions.healthy() for socket in sockets):
             self._report(True)
         elif failure or self._status:
             self._report(False)

@@ -162,5 +162,5 @@ TELEMETRY_FEED: Final = Feed(
     parse_telemetry_notice,
 )
 FEEDS: Final = (STATE_FEED, OTA_FEED, TELEMETRY_FEED)
-#: The AppSync APIs, one socket each.
+#: The AppSync APIs; each has its own sockets.
 APIS: Final = ("device", "data")

@@ -34,6 +34,9 @@ DEFAULT_CONNECTION_TIMEOUT: Final = 300.0
 MAX_FRAME_DEPTH: Final = 32
 #: Largest frame read (characters): real ones are a few kilobytes.
 MAX_FRAME_SIZE: Final = 1_000_000
+#: ``errorType`` of a ``start`` refused because the connection holds its
+#: quota of subscriptions (AppSync's default: 100).
+QUOTA_ERROR: Final = "MaxSubscriptionsReachedError"
 
 
 def authorization(token: str, host: str) -> dict[str, str]:

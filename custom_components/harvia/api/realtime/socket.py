@@ -14,7 +14,7 @@ make a timeout fire early.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 import logging
 import math
@@ -125,12 +125,18 @@ _DATA_FRAMES: Final = frozenset({aiohttp.WSMsgType.TEXT, aiohttp.WSMsgType.BINAR
 
 
 class RealtimeSocket:
-    """The socket of one AppSync API; its subscriptions in ``subscriptions``."""
+    """One socket of an AppSync API; its subscriptions in ``subscriptions``.
 
-    def __init__(self, owner: HarviaRealtime, api: str) -> None:
-        """Idle until :meth:`run`."""
+    It carries the feeds of the devices in ``devices`` (in the order they
+    were placed on it) and exists only while it has some.
+    """
+
+    def __init__(self, owner: HarviaRealtime, api: str, name: str) -> None:
+        """Idle until :meth:`run`; ``name`` (e.g. ``device-2``) is for logs."""
         self.owner = owner
         self.api = api
+        self.name = name
+        self.devices: dict[str, None] = {}
         # Set when the wanted subscriptions change.
         self.wake = asyncio.Event()
         self.connected = False
@@ -160,10 +166,6 @@ class RealtimeSocket:
         retried_auth = False
         renew = False
         while True:
-            if not self.owner.device_ids:
-                self.wake.clear()
-                await self.wake.wait()
-                continue
             self.attempts += 1
             try:
                 if renew:
@@ -194,7 +196,9 @@ class RealtimeSocket:
                 retried_auth = False
                 failures += 1
                 delay = self.owner.backoff(failures)
-                _LOGGER.debug("Realtime %s socket: retrying in %.3f s", self.api, delay)
+                _LOGGER.debug(
+                    "Realtime %s socket: retrying in %.3f s", self.name, delay
+                )
                 await asyncio.sleep(delay)
             else:
                 # Planned renewal (token age): reconnect at once.
@@ -203,7 +207,7 @@ class RealtimeSocket:
                     failures = 0
 
     def _lost(self, reason: str) -> None:
-        _LOGGER.debug("Realtime %s socket lost: %s", self.api, reason)
+        _LOGGER.debug("Realtime %s socket lost: %s", self.name, reason)
         self.set_error(reason)
         self.carried = None
         self.subscriptions.restarting.clear()
@@ -212,14 +216,24 @@ class RealtimeSocket:
     def set_error(self, reason: str) -> None:
         """Remember why something failed (for diagnostics)."""
         self.last_error = reason
-        self.owner.last_error = f"{self.api}: {reason}"
+        self.owner.last_error = f"{self.name}: {reason}"
 
-    async def _within[T](self, awaitable: Awaitable[T], seconds: float) -> T:
+    async def _within[T](
+        self,
+        awaitable: Awaitable[T],
+        seconds: float,
+        unused: Callable[[T], Awaitable[None]] | None = None,
+    ) -> T:
         """``awaitable``'s result, or :class:`TimeoutError` after ``seconds``
-        of the owner's clock (read at least every ``poll_interval``)."""
+        of the owner's clock (read at least every ``poll_interval``).
+
+        ``unused`` disposes of a result that came but is not returned (the
+        wait was cancelled or timed out meanwhile), e.g. closes a websocket.
+        """
         owner = self.owner
         task = asyncio.ensure_future(awaitable)
         start = owner.time()
+        returned = False
         try:
             while not task.done():
                 left = seconds - (owner.time() - start)
@@ -228,13 +242,17 @@ class RealtimeSocket:
                 await asyncio.wait(
                     {task}, timeout=min(owner.timeouts.poll_interval, left)
                 )
-            return task.result()
+            result = task.result()
+            returned = True
+            return result
         finally:
             if not task.done():
                 task.cancel()
                 await asyncio.wait({task})
-            if not task.cancelled():
-                task.exception()  # retrieved: never "never retrieved"
+            # Retrieved either way: never "never retrieved".
+            came = not task.cancelled() and task.exception() is None
+            if came and not returned and unused is not None:
+                await unused(task.result())
 
     # -- session --------------------------------------------------------------
 
@@ -259,13 +277,13 @@ class RealtimeSocket:
             self.connected_at = self.last_message = self.checked_at = now
             self.deadline = now + owner.connection_lifetime(token)
             self.connected = True
-            _LOGGER.debug("Realtime %s socket connected", self.api)
+            _LOGGER.debug("Realtime %s socket connected", self.name)
             reader = asyncio.create_task(
-                self._reader(ws), name=f"harvia-realtime-{self.api}-reader"
+                self._reader(ws), name=f"harvia-realtime-{self.name}-reader"
             )
             syncer = asyncio.create_task(
                 self.subscriptions.sync_loop(ws, endpoint),
-                name=f"harvia-realtime-{self.api}-sync",
+                name=f"harvia-realtime-{self.name}-sync",
             )
             done, _ = await asyncio.wait(
                 {reader, syncer}, return_when=asyncio.FIRST_COMPLETED
@@ -273,7 +291,7 @@ class RealtimeSocket:
             for task in (reader, syncer):
                 if task in done and (error := task.exception()) is not None:
                     raise error
-            _LOGGER.debug("Realtime %s socket due for renewal", self.api)
+            _LOGGER.debug("Realtime %s socket due for renewal", self.name)
             self.carried = frozenset(self.subscriptions.active())
         finally:
             tasks = [t for t in (reader, syncer) if t is not None and not t.done()]
@@ -298,7 +316,7 @@ class RealtimeSocket:
             async with asyncio.timeout(self.owner.timeouts.close):
                 await ws.close()
         except (TimeoutError, aiohttp.ClientError, OSError):
-            _LOGGER.debug("Realtime %s socket: close did not finish", self.api)
+            _LOGGER.debug("Realtime %s socket: close did not finish", self.name)
 
     async def _connect(
         self, endpoint: GraphQLEndpoint, token: str
@@ -314,6 +332,8 @@ class RealtimeSocket:
                     timeout=aiohttp.ClientWSTimeout(ws_close=owner.timeouts.close),
                 ),
                 owner.timeouts.connect,
+                # Connected just as the wait ended: close it, or it lingers.
+                self._close,
             )
         except aiohttp.WSServerHandshakeError as err:
             raise SessionError(

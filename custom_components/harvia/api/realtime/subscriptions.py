@@ -1,8 +1,11 @@
 """The subscriptions of one socket: starts, acks, data, silence per feed.
 
-Every feed is subscribed once per device; a round starts what is missing
-with at most :data:`MAX_STARTS_IN_FLIGHT` starts awaiting their
-``start_ack`` at a time (100 devices need not wait for 300 acks in turn).
+Every feed the socket carries is subscribed once per device placed on it; a
+round starts what is missing, device by device, with at most
+:data:`MAX_STARTS_IN_FLIGHT` starts awaiting their ``start_ack`` at a time
+(per socket: 100 devices need not wait for 300 acks in turn). Starts the
+cloud refuses over the connection's quota go to the owner, which moves
+devices to other sockets.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from ..appsync import GraphQLErrorEntry, describe_errors, errors_of, is_unauthor
 from ..endpoints import GraphQLEndpoint
 from ..exceptions import HarviaParseError
 from .events import FEEDS, Feed
-from .protocol import SessionError, message_id, start_message, stop_message
+from .protocol import QUOTA_ERROR, SessionError, message_id, start_message, stop_message
 
 if TYPE_CHECKING:
     from .client import HarviaRealtime
@@ -56,6 +59,8 @@ class StartFailure:
 
     reason: str
     unauthorized: bool
+    # Refused because the connection holds its quota of subscriptions.
+    over_quota: bool = False
 
 
 class Subscriptions:
@@ -70,8 +75,9 @@ class Subscriptions:
         """Nothing subscribed yet."""
         self.owner = owner
         self.socket = socket
-        self.api = socket.api
         self.feeds = tuple(feed for feed in FEEDS if feed.api == socket.api)
+        # Push is healthy only with these (an optional feed may fail).
+        self.required = frozenset(feed.field for feed in self.feeds if feed.required)
         self.subs: dict[str, Subscription] = {}
         self.keys: dict[SubscriptionKey, str] = {}
         self.failed: set[SubscriptionKey] = set()
@@ -82,6 +88,8 @@ class Subscriptions:
         self.restarting: set[SubscriptionKey] = set()
         self.last_data: dict[SubscriptionKey, float] = {}
         self.acked_at: dict[SubscriptionKey, float] = {}
+        # Starts refused over the connection's quota (all connections).
+        self.quota_refusals = 0
 
     def reset(self) -> None:
         """The connection ended: nothing is subscribed or pending any more."""
@@ -101,7 +109,7 @@ class Subscriptions:
         return {
             (feed.field, device_id)
             for feed in self.feeds
-            for device_id in self.owner.device_ids
+            for device_id in self.socket.devices
         }
 
     def active(self) -> set[SubscriptionKey]:
@@ -129,8 +137,8 @@ class Subscriptions:
         """Connected (or renewing as planned) with every wanted subscription."""
         if not self.socket.connected and self.socket.carried is None:
             return False
-        required = {feed.field for feed in self.feeds if feed.required}
-        return {key for key in self.wanted() if key[0] in required} <= self._live()
+        required = {key for key in self.wanted() if key[0] in self.required}
+        return required <= self._live()
 
     def silent_for(self, key: SubscriptionKey) -> float | None:
         """Clock seconds since the last data message or start_ack of ``key``."""
@@ -174,7 +182,7 @@ class Subscriptions:
         elif kind == "complete":
             self._on_complete(sub_id)
         else:
-            _LOGGER.debug("Realtime %s socket: ignoring a message", self.api)
+            _LOGGER.debug("Realtime %s socket: ignoring a message", self.socket.name)
 
     def _resolve(self, sub_id: str | None, failure: StartFailure | None) -> bool:
         future = self.pending.pop(sub_id, None) if sub_id is not None else None
@@ -187,7 +195,9 @@ class Subscriptions:
     def _on_data(self, sub_id: str | None, payload: Any) -> None:
         sub = self.subs.get(sub_id) if sub_id is not None else None
         if sub is None:
-            _LOGGER.debug("Realtime %s socket: data for no subscription", self.api)
+            _LOGGER.debug(
+                "Realtime %s socket: data for no subscription", self.socket.name
+            )
             return
         # Whatever it holds, the feed is not silent.
         self.last_data[sub.key] = self.owner.time()
@@ -214,14 +224,15 @@ class Subscriptions:
         unauthorized = is_unauthorized(errors)
         if sub_id is None:
             raise SessionError(f"error: {reason}", auth=unauthorized)
-        if self._resolve(sub_id, StartFailure(reason, unauthorized)):
+        over_quota = any(error.error_type == QUOTA_ERROR for error in errors)
+        if self._resolve(sub_id, StartFailure(reason, unauthorized, over_quota)):
             return
         if sub_id in self.subs:
             if unauthorized:
                 raise SessionError(f"subscription error: {reason}", auth=True)
             self._give_up(sub_id, f"subscription error: {reason}")
             return
-        _LOGGER.debug("Realtime %s socket: error for no subscription", self.api)
+        _LOGGER.debug("Realtime %s socket: error for no subscription", self.socket.name)
 
     def _on_complete(self, sub_id: str | None) -> None:
         if sub_id in self.stopping:
@@ -238,8 +249,8 @@ class Subscriptions:
         self.keys.pop(sub.key, None)
         self.failed.add(sub.key)
         self.socket.set_error(reason)
-        _LOGGER.debug("Realtime %s socket: %s", self.api, reason)
-        self.owner.refresh_status(failure=True)
+        _LOGGER.debug("Realtime %s socket: %s", self.socket.name, reason)
+        self.owner.refresh_status(failure=sub.feed.field in self.required)
 
     # -- subscribing ----------------------------------------------------------
 
@@ -253,16 +264,19 @@ class Subscriptions:
             # The first round after a planned renewal has replaced what was
             # carried over; from now on only live subscriptions count.
             self.socket.carried = None
-            self.owner.refresh_status(failure=bool(self.failed))
+            self.owner.refresh_status(
+                failure=any(key[0] in self.required for key in self.failed)
+            )
             await self.socket.wake.wait()
 
     async def _sync(
         self, ws: aiohttp.ClientWebSocketResponse, endpoint: GraphQLEndpoint
     ) -> None:
+        # Device by device: a quota refuses whole devices where it can.
         wanted = {
             (feed.field, device_id): feed
+            for device_id in self.socket.devices
             for feed in self.feeds
-            for device_id in self.owner.device_ids
         }
         restart = set(self.restarting)
         for key, sub_id in list(self.keys.items()):
@@ -291,14 +305,32 @@ class Subscriptions:
         new = [key for key in wanted if key not in self.keys]
         if not new:
             return
+        over_quota: set[SubscriptionKey] = set()
         token = await self.owner.client.get_id_token()
-        refused = await self._start_all(ws, endpoint, token, new, wanted)
+        refused = await self._start_all(ws, endpoint, token, new, wanted, over_quota)
         if refused:
             # The token was refused: renew it and try these once more.
             token = await self.owner.client.renew_id_token(token)
-            for key in await self._start_all(ws, endpoint, token, refused, wanted):
+            for key in await self._start_all(
+                ws, endpoint, token, refused, wanted, over_quota
+            ):
                 self.failed.add(key)
                 self.socket.set_error("subscription refused with a renewed token")
+        if over_quota:
+            self._over_quota(over_quota)
+
+    def _over_quota(self, keys: set[SubscriptionKey]) -> None:
+        """Starts refused over the quota: the owner moves devices elsewhere;
+        the refused feeds of devices that stay are failed."""
+        self.quota_refusals += len(keys)
+        held = sum(1 for sub in self.subs.values() if sub.acked)
+        reason = f"subscription refused: {QUOTA_ERROR} with {held} held"
+        self.socket.set_error(reason)
+        _LOGGER.debug("Realtime %s socket: %s", self.socket.name, reason)
+        if self.owner.over_quota(self.socket, held, {key[1] for key in keys}):
+            # The next round stops what the moved devices still hold here.
+            self.socket.wake.set()
+        self.failed |= {key for key in keys if key[1] in self.socket.devices}
 
     async def _start_all(
         self,
@@ -307,9 +339,11 @@ class Subscriptions:
         token: str,
         keys: list[SubscriptionKey],
         feeds: Mapping[SubscriptionKey, Feed],
+        over_quota: set[SubscriptionKey],
     ) -> list[SubscriptionKey]:
         """Start subscriptions, at most :data:`MAX_STARTS_IN_FLIGHT` awaiting
-        their ``start_ack`` at a time; the ones refused as unauthorized.
+        their ``start_ack`` at a time; the ones refused as unauthorized
+        (those refused over the quota are added to ``over_quota``).
 
         Each ``start_ack`` must come within ``start_ack`` seconds of its start.
         """
@@ -346,10 +380,12 @@ class Subscriptions:
                 timeout=min(owner.timeouts.poll_interval, left),
                 return_when=asyncio.FIRST_COMPLETED,
             )
-        return self._settle(started)
+        return self._settle(started, over_quota)
 
     def _settle(
-        self, started: Mapping[asyncio.Future[StartFailure | None], str]
+        self,
+        started: Mapping[asyncio.Future[StartFailure | None], str],
+        over_quota: set[SubscriptionKey],
     ) -> list[SubscriptionKey]:
         """Mark acknowledged starts; the ones refused as unauthorized."""
         refused: list[SubscriptionKey] = []
@@ -366,10 +402,12 @@ class Subscriptions:
             self.keys.pop(sub.key, None)
             if failure.unauthorized:
                 refused.append(sub.key)
+            elif failure.over_quota:
+                over_quota.add(sub.key)
             else:
                 self.failed.add(sub.key)
                 self.socket.set_error(f"subscription refused: {failure.reason}")
                 _LOGGER.debug(
-                    "Realtime %s socket: %s", self.api, self.socket.last_error
+                    "Realtime %s socket: %s", self.socket.name, self.socket.last_error
                 )
         return refused
