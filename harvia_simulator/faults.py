@@ -7,6 +7,8 @@ Everything here is reversible with `clear()`, except the two token events
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -38,6 +40,19 @@ class RouteFault:
     # Set: requests wait until it is (`Faults.release_routes`), as a cloud
     # that hangs for as long as the test wants.
     gate: asyncio.Event | None = None
+    # With a gate: the request is answered first and the answer held (it
+    # carries what the cloud held on arrival, as one slow on the way back).
+    late: bool = False
+    # Told each time a request starts waiting at the gate.
+    on_hold: Callable[[], None] | None = None
+
+    async def wait(self) -> None:
+        """Wait at the gate (if any), counted as held."""
+        if self.gate is None:
+            return
+        if self.on_hold is not None:
+            self.on_hold()
+        await self.gate.wait()
 
 
 class Faults:
@@ -49,6 +64,9 @@ class Faults:
         self._rejected_logins: set[str] = set()
         self._routes: dict[str, RouteFault] = {}
         self._gates: list[asyncio.Event] = []
+        # Requests that waited at a route's gate so far, per route name.
+        self._held_requests: Counter[str] = Counter()
+        self._held_changed = asyncio.Event()
         self._payment: set[str] = set()
         self._ota_refused: set[str] = set()
         self._no_ack: set[str] = set()
@@ -111,14 +129,37 @@ class Faults:
         self._routes[route] = RouteFault(status, latency, count, body)
 
     def hold_route(
-        self, route: str, *, count: int | None = 1, status: int | None = None
+        self,
+        route: str,
+        *,
+        count: int | None = 1,
+        status: int | None = None,
+        late: bool = False,
     ) -> None:
         """Hold requests of a route name (for `count` requests or until
         cleared) until `release_routes`: the cloud hangs, in no real time.
-        With `status`, a held request then fails with it."""
+        With `status`, a held request then fails with it. With `late`, it is
+        answered at once and the answer held (what it read is then old)."""
+
+        def held() -> None:
+            self._held_requests[route] += 1
+            self._held_changed.set()
+
+        self._held_requests.pop(route, None)
         self._routes[route] = RouteFault(
-            remaining=count, gate=asyncio.Event(), status=status
+            remaining=count,
+            gate=asyncio.Event(),
+            status=status,
+            late=late,
+            on_hold=held,
         )
+
+    async def until_held(self, route: str, count: int = 1) -> None:
+        """Wait until `count` requests of a held route name wait at its gate
+        (counted since the route was last held or cleared)."""
+        while self._held_requests[route] < count:
+            self._held_changed.clear()
+            await self._held_changed.wait()
 
     def release_routes(self) -> None:
         """Let every held request go on (held routes stay held for new ones)."""
@@ -129,6 +170,7 @@ class Faults:
     def clear_route(self, route: str) -> None:
         """Remove the fault of one route name."""
         self._routes.pop(route, None)
+        self._held_requests.pop(route, None)
 
     def take_route(self, route: str) -> RouteFault | None:
         """The fault that applies to this request (consuming one use)."""
@@ -304,6 +346,7 @@ class Faults:
         self._rejected_logins.clear()
         self._routes.clear()
         self.release_routes()
+        self._held_requests.clear()
         self.release_start_acks()
         self._payment.clear()
         self._ota_refused.clear()
@@ -332,6 +375,7 @@ class Faults:
                     "latency": f.latency,
                     "remaining": f.remaining,
                     "held": f.gate is not None,
+                    "late": f.late,
                 }
                 for name, f in sorted(self._routes.items())
             },

@@ -37,7 +37,8 @@ from graphql import (
 from .accounts import Account
 from .cloud import HarviaCloud
 from .errors import SimError, bad_request
-from .httputil import apply_fault, fault_response, json_response, read_json
+from .faults import RouteFault
+from .httputil import answer_late, apply_fault, fault_response, json_response, read_json
 from .shapes import device_item, graphql_measurement, graphql_state, ota_state
 
 _LOGGER = logging.getLogger(__name__)
@@ -367,6 +368,7 @@ class GraphQLApi:
                 }
             )
         undefined = self.cloud.faults.undefined_fields(self.api)
+        late: RouteFault | None = None
         for field in root_fields(operation):
             route = f"graphql:{self.api}:{field}"
             self.cloud.request_counts[route] += 1
@@ -376,9 +378,12 @@ class GraphQLApi:
             if await apply_fault(fault):
                 assert fault is not None
                 return fault_response(fault, route, "graphql")
-        return json_response(
+            if fault is not None and fault.late:
+                late = fault
+        response = json_response(
             await self.execute(document, account, variables, operation_name)
         )
+        return await answer_late(late, response)
 
     async def execute(
         self,

@@ -71,14 +71,24 @@ def fault_response(fault: RouteFault, route: str, style: str) -> web.Response:
 
 
 async def apply_fault(fault: RouteFault | None) -> bool:
-    """Sleep an injected latency; True when the request must fail."""
+    """Sleep an injected latency; True when the request must fail.
+
+    A late hold is not waited here: the answer is (see `answer_late`).
+    """
     if fault is None:
         return False
-    if fault.gate is not None:
-        await fault.gate.wait()
+    if not fault.late:
+        await fault.wait()
     if fault.latency > 0:
         await asyncio.sleep(fault.latency)
     return fault.status is not None
+
+
+async def answer_late[R](fault: RouteFault | None, response: R) -> R:
+    """Hold an answer already made while a late-held route is held."""
+    if fault is not None and fault.late:
+        await fault.wait()
+    return response
 
 
 def routed(
@@ -97,8 +107,9 @@ def routed(
             assert fault is not None
             return fault_response(fault, name, style)
         try:
-            return await handler(request)
+            response = await handler(request)
         except SimError as err:
-            return error_response(err, style)
+            response = error_response(err, style)
+        return await answer_late(fault, response)
 
     return wrapped

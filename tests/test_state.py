@@ -111,10 +111,24 @@ def test_push_during_poll_wins_over_older_read() -> None:
     store = StateStore()
     data = _data({"displayName": "Home Sauna", "active": 0})
     store.poll_started()
-    store.cabin_read((FENIX, "C1"), telemetry_mark=store.mark)
+    store.cabin_read((FENIX, "C1"), store.mark, store.mark)
     # Pushed after the read: the panel switched the sauna on.
     data = store.merge(data, (FENIX, "C1"), {"reported": {"active": 1}}) or data
     result = _data({"displayName": "Home Sauna", "active": 0})
+    store.poll_ended(result)
+    assert result[FENIX].cabins["C1"].reported["active"] == 1
+
+
+def test_push_while_read_travels_wins() -> None:
+    """A push merged after the read was sent may be newer than its answer."""
+    store = StateStore()
+    data = _data({"active": 0})
+    store.poll_started()
+    sent = store.mark
+    # The cloud answers with the state it held; the push overtakes the answer.
+    data = store.merge(data, (FENIX, "C1"), {"reported": {"active": 1}}) or data
+    store.cabin_read((FENIX, "C1"), sent, sent)
+    result = _data({"active": 0})
     store.poll_ended(result)
     assert result[FENIX].cabins["C1"].reported["active"] == 1
 
@@ -125,7 +139,7 @@ def test_push_before_read_is_not_reapplied() -> None:
     data = _data({"active": 0})
     store.poll_started()
     data = store.merge(data, (FENIX, "C1"), {"reported": {"active": 1}}) or data
-    store.cabin_read((FENIX, "C1"), telemetry_mark=store.mark)
+    store.cabin_read((FENIX, "C1"), store.mark, store.mark)
     result = _data({"active": 0})
     store.poll_ended(result)
     assert result[FENIX].cabins["C1"].reported["active"] == 0
@@ -145,7 +159,7 @@ def test_telemetry_and_state_reads_marked_apart() -> None:
         )
         or data
     )
-    store.cabin_read((FENIX, "C1"), telemetry_mark)
+    store.cabin_read((FENIX, "C1"), store.mark, telemetry_mark)
     result = _data(telemetry={"temp": 22.0})
     store.poll_ended(result)
     cabin = result[FENIX].cabins["C1"]
@@ -159,7 +173,7 @@ def test_telemetry_not_read_is_not_reapplied() -> None:
     data = _data()
     store.poll_started()
     data = store.merge(data, (FENIX, "C1"), {"telemetry": {"temp": 40.0}}) or data
-    store.cabin_read((FENIX, "C1"), telemetry_mark=-1)
+    store.cabin_read((FENIX, "C1"), store.mark, telemetry_mark=-1)
     result = _data(telemetry={"temp": 39.0})
     store.poll_ended(result)
     assert result[FENIX].cabins["C1"].telemetry["temp"] == 40.0
@@ -189,7 +203,7 @@ def test_reapply_skips_cabins_the_poll_did_not_read() -> None:
     assert unread[FENIX].cabins["C1"].telemetry["temp"] == 22.0
     store.poll_started()
     store.merge(data, (FENIX, "C1"), {"telemetry": {"temp": 40.0}})
-    store.cabin_read((FENIX, "C1"), -1)
+    store.cabin_read((FENIX, "C1"), store.mark, -1)
     empty: AccountData = {}
     store.poll_ended(empty)
     assert empty == {}
@@ -345,7 +359,7 @@ def _held_store() -> tuple[StateStore, _Clock, AccountData, int]:
 def _poll(store: StateStore, target: int = 85) -> AccountData:
     """A poll that reads ``target`` in profile 0."""
     store.poll_started()
-    store.cabin_read((FENIX, "C1"), telemetry_mark=store.mark)
+    store.cabin_read((FENIX, "C1"), store.mark, store.mark)
     profiles = {**PROFILES, "0": {**PROFILES["0"], "targetTemp": target}}
     result = _data(
         {"displayName": "Home Sauna", "activeProfile": 0, "profiles": profiles}

@@ -134,9 +134,9 @@ class Poll:
             # Cabins known so far (the undocumented "every cabin" read may be
             # refused, and the documented one reads one cabin at a time).
             shadows = tuple(shadow_of(c) for c in known.cabins) if known else (None,)
+            telemetry_mark = self.store.mark
             for item in await self._telemetry.load((device.device_id, shadows)):
                 telemetry[cabin_of(device, item.sub_id)] = dict(item.raw)
-            telemetry_mark = self.store.mark
         if device.capabilities.telemetry_only:
             cabin_ids = [CLASSIC]
         else:
@@ -159,6 +159,7 @@ class Poll:
         known: DeviceData | None,
     ) -> CabinData:
         """Read one cabin's state; a malformed one keeps what we had."""
+        state_mark = self.store.mark
         try:
             state = await self._shadows.load((device.device_id, shadow_of(cabin_id)))
         except HarviaParseError:
@@ -170,7 +171,7 @@ class Poll:
             )
         else:
             reported, connected = dict(state.reported), state.connected
-        self.store.cabin_read((device.device_id, cabin_id), telemetry_mark)
+        self.store.cabin_read((device.device_id, cabin_id), state_mark, telemetry_mark)
         return CabinData.build(
             device.device_id,
             cabin_id,

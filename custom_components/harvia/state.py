@@ -280,12 +280,15 @@ class StateStore:
         self._during_poll = []
         self._read_marks = {}
 
-    def cabin_read(self, key: CabinKey, telemetry_mark: int) -> None:
-        """A poll read a cabin's state now; its telemetry at ``telemetry_mark``.
+    def cabin_read(self, key: CabinKey, state_mark: int, telemetry_mark: int) -> None:
+        """A poll read a cabin's state and telemetry; the marks when it sent each.
 
-        A telemetry mark of -1: the telemetry was not read (it arrives by push).
+        Marks are taken before the request goes out: the cloud may answer with
+        what it held before a push that we merged while the answer travelled,
+        so every merge after the send is re-applied. A telemetry mark of -1:
+        the telemetry was not read (it arrives by push).
         """
-        self._read_marks[key] = (self._mark, telemetry_mark)
+        self._read_marks[key] = (state_mark, telemetry_mark)
 
     def poll_ended(self, result: AccountData | None) -> None:
         """Re-apply what was merged after a cabin's reads to the poll's result.

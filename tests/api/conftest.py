@@ -20,7 +20,7 @@ type ClientFactory = Callable[..., HarviaClient]
 @pytest.fixture
 def cloud() -> HarviaCloud:
     """A simulated cloud; commands that are never acknowledged fail fast."""
-    return HarviaCloud(token_lifetime=3600.0, ack_timeout=0.05)
+    return HarviaCloud(token_lifetime=3600.0, ack_timeout=0)
 
 
 @pytest.fixture

@@ -78,7 +78,7 @@ def cloud() -> HarviaCloud:
     ~35 s, which the simulator models by default): these tests read the
     cloud right after a write.
     """
-    return HarviaCloud(ack_timeout=0.05)
+    return HarviaCloud(ack_timeout=0)
 
 
 @pytest.fixture(autouse=True)

@@ -26,7 +26,7 @@ GPS = ("60.1699", "24.9384")
 @pytest.fixture
 def cloud() -> HarviaCloud:
     """A simulated cloud on a fixed clock: the payloads' timestamps repeat."""
-    return HarviaCloud(ack_timeout=0.05, start_time=1_790_000_000.0)
+    return HarviaCloud(ack_timeout=0, start_time=1_790_000_000.0)
 
 
 def _secrets(

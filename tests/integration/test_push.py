@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 import logging
 from typing import Any
@@ -332,29 +331,43 @@ async def test_unload_with_open_sockets(
     assert not realtime.running
 
 
+@pytest.mark.parametrize(
+    "route",
+    ["graphql:device:devicesStatesGet", "graphql:data:devicesMeasurementsLatest"],
+)
 async def test_push_during_poll_not_overwritten(
     hass: HomeAssistant,
     cloud: HarviaCloud,
     devices: dict[str, SimDevice],
     init_integration: MockConfigEntry,
+    route: str,
 ) -> None:
-    """A push that lands while a poll is under way wins over what it read."""
+    """A push that overtakes a poll's answer wins over what the poll read.
+
+    The cloud answers the poll's read (state, or telemetry) with what it held
+    then, and the answer is held on its way back while the sauna is switched on
+    at the panel and heats: the pushes arrive first.
+    """
     coordinator = init_integration.runtime_data.coordinator
-    # Telemetry reads answer late: once the poll reads the first state, the
-    # sauna is switched on at the panel while other reads are still under way.
-    # However the concurrent reads interleave, the push must win (the store's
-    # unit tests pin each order: tests/test_state.py).
-    cloud.faults.set_route("POST /graphql/data", latency=0.2, count=2)
-    reads = cloud.request_counts["GET /devices/state"]
+    before = _state(hass, FENIX).attributes["current_temperature"]
+    cloud.faults.hold_route(route, late=True)
     poll = hass.async_create_task(coordinator.async_catch_up())
-    while cloud.request_counts["GET /devices/state"] == reads:  # noqa: ASYNC110
-        await asyncio.sleep(0)
+    await cloud.faults.until_held(route)
     devices["fenix"].panel.power(True)
-    await async_settle_push(hass, init_integration)
-    assert _state(hass, FENIX).state == HVACMode.HEAT
+    cloud.advance(600)
+    await async_settle_push(hass, init_integration, block=False)
+    pushed = _state(hass, FENIX)
+    assert pushed.state == HVACMode.HEAT
+    assert pushed.attributes["current_temperature"] > before
+    cloud.faults.release_routes()
     await poll
     await hass.async_block_till_done()
-    assert _state(hass, FENIX).state == HVACMode.HEAT
+    polled = _state(hass, FENIX)
+    assert polled.state == HVACMode.HEAT
+    assert (
+        polled.attributes["current_temperature"]
+        == (pushed.attributes["current_temperature"])
+    )
 
 
 async def test_short_push_drop_logged_at_info(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from typing import Any
@@ -128,6 +129,41 @@ async def test_route_latency(api: Api, cloud: HarviaCloud, fenix: SimDevice) -> 
         )
     )[0] == 200
     assert cloud.faults.take_route("GET /devices/state") is None
+
+
+async def test_late_hold_answers_with_what_the_cloud_held_on_arrival(
+    api: Api, cloud: HarviaCloud, fenix: SimDevice
+) -> None:
+    """A late-held read is answered at once and delivered on release: it shows
+    the state before a change made while it was held. `until_held` counts it."""
+    cloud.faults.hold_route("GET /devices/state", late=True)
+    assert cloud.faults.describe()["routes"]["GET /devices/state"]["late"]
+    reading = asyncio.create_task(
+        api.rest("GET", "device", "/devices/state", params={"deviceId": "fenix-1"})
+    )
+    await cloud.faults.until_held("GET /devices/state")
+    fenix.panel.power(True)
+    cloud.faults.release_routes()
+    status, body = await reading
+    assert (status, body["state"]["saunaStatus"]) == (200, 0)
+    _, now = await api.rest(
+        "GET", "device", "/devices/state", params={"deviceId": "fenix-1"}
+    )
+    assert now["state"]["saunaStatus"] == 1
+
+    # GraphQL alike; an early hold reads on release instead.
+    document = '{ devicesStatesGet(deviceId: "fenix-1") { reported } }'
+    route = "graphql:device:devicesStatesGet"
+    for late, switch_to, answered in ((True, False, 1), (False, True, 1)):
+        cloud.faults.hold_route(route, late=late)
+        reading = asyncio.create_task(api.gql(document))
+        await cloud.faults.until_held(route)
+        fenix.panel.power(switch_to)
+        cloud.faults.release_routes()
+        _, body = await reading
+        reported = json.loads(body["data"]["devicesStatesGet"]["reported"])
+        assert reported["saunaStatus"] == answered
+        cloud.faults.clear_route(route)
 
 
 async def test_graphql_and_realtime_route_faults(
