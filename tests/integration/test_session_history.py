@@ -30,6 +30,10 @@ ENERGY = "sensor.home_sauna_last_session_estimated_energy"
 TODAY = "sensor.home_sauna_sessions_today"
 HISTORY = (START, DURATION, HIGHEST, TODAY)
 
+# Noon in the tests' time zone (Los Angeles): an hour's session ends on the day it
+# began whenever the suite runs (a session counts on the day it started).
+pytestmark = pytest.mark.freeze_time("2026-12-02 20:00:00+00:00")
+
 
 @pytest.fixture
 def platforms() -> list[Platform]:
