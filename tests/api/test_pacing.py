@@ -65,6 +65,43 @@ async def test_pacer_does_not_hold_back_other_devices() -> None:
     assert clock.sleeps == []
 
 
+async def test_pacer_does_not_hold_back_other_devices_mid_write() -> None:
+    """A write to one device in progress never blocks a write to another."""
+    clock = FakeClock()
+    pacer = DevicePacer(clock.time, clock.sleep)
+    release = asyncio.Event()
+
+    async def slow_write() -> None:
+        async with pacer.write("A"):
+            await release.wait()
+
+    async def other_write() -> None:
+        async with pacer.write("B"):
+            pass
+
+    first = asyncio.create_task(slow_write())
+    await asyncio.sleep(0)
+    other = asyncio.create_task(other_write())
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert other.done()
+    assert not first.done()
+    release.set()
+    await asyncio.gather(first, other)
+    assert clock.sleeps == []
+
+
+async def test_pacer_uses_its_own_interval() -> None:
+    """The interval given to the pacer spaces the writes, not the default."""
+    clock = FakeClock()
+    pacer = DevicePacer(clock.time, clock.sleep, interval=COMMAND_INTERVAL * 3.5)
+    async with pacer.write("A"):
+        pass
+    async with pacer.write("A"):
+        pass
+    assert clock.sleeps == [pytest.approx(COMMAND_INTERVAL * 3.5)]
+
+
 async def test_pacer_serialises_writes_to_one_device() -> None:
     """A write waits until the one before it has finished."""
     clock = FakeClock()
@@ -184,6 +221,22 @@ async def test_measurements_fall_back_to_rest_and_stay_there(
     cloud.faults.clear()
     await client.get_latest_measurements(fenix.device_id)
     # Remembered: the GraphQL query is not tried again by this client.
+    assert cloud.request_counts["graphql:data:devicesMeasurementsLatest"] == 1
+    assert cloud.request_counts["GET /data/latest-data"] == 2
+
+
+async def test_measurements_forbidden_fall_back_to_rest(
+    client: HarviaClient, cloud: HarviaCloud, fenix: SimDevice
+) -> None:
+    """devicesMeasurementsLatest not allowed for the account (Forbidden, not a
+    token problem) is a refusal too: telemetry comes over REST from then on."""
+    cloud.faults.set_route(
+        "graphql:data:devicesMeasurementsLatest", status=403, count=1
+    )
+    (record,) = await client.get_latest_measurements(fenix.device_id)
+    assert record.sub_id == "C1"
+    assert cloud.request_counts["GET /data/latest-data"] == 1
+    await client.get_latest_measurements(fenix.device_id)
     assert cloud.request_counts["graphql:data:devicesMeasurementsLatest"] == 1
     assert cloud.request_counts["GET /data/latest-data"] == 2
 

@@ -911,6 +911,21 @@ async def test_start_ack_timeout_reconnects(
     assert push.rt.is_subscribed(fenix.device_id, DATA)
 
 
+async def test_start_ack_timeout_is_its_own(
+    push: Push, fenix: SimDevice, cloud: HarviaCloud
+) -> None:
+    """The start_ack wait is the start_ack timeout (7 s here), not the far
+    longer connection_ack one: at exactly 7 s the socket is renewed."""
+    push.build(replace(FAST, connection_ack=60.0, start_ack=7.0))
+    cloud.faults.hold_start_acks("data", count=1)
+    push.start(fenix.device_id)
+    await push.wait_until(lambda: push.counts("realtime:data:start") == 1)
+    cloud.advance(7.0)
+    await push.wait_until(lambda: push.counts("realtime:data:connect") == 2)
+    await push.up()
+    assert "start_ack" in (push.rt.stats.last_error or "")
+
+
 async def test_connect_timeout_retries(
     push: Push, fenix: SimDevice, cloud: HarviaCloud
 ) -> None:
