@@ -140,6 +140,8 @@ class Faults:
         cleared) until `release_routes`: the cloud hangs, in no real time.
         With `status`, a held request then fails with it. With `late`, it is
         answered at once and the answer held (what it read is then old)."""
+        if late and status is not None:
+            raise ValueError("a late hold holds an answer: give no status")
 
         def held() -> None:
             self._held_requests[route] += 1

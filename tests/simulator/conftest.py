@@ -16,8 +16,8 @@ START = 1_750_000_000.0
 
 @pytest.fixture
 def cloud() -> HarviaCloud:
-    """A cloud at a fixed virtual time; commands time out fast."""
-    return HarviaCloud(start_time=START, ack_timeout=0.01)
+    """A cloud at a fixed virtual time; unacknowledged commands fail at once."""
+    return HarviaCloud(start_time=START, ack_timeout=0)
 
 
 @pytest.fixture

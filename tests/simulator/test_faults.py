@@ -136,6 +136,8 @@ async def test_late_hold_answers_with_what_the_cloud_held_on_arrival(
 ) -> None:
     """A late-held read is answered at once and delivered on release: it shows
     the state before a change made while it was held. `until_held` counts it."""
+    with pytest.raises(ValueError):
+        cloud.faults.hold_route("GET /devices/state", late=True, status=503)
     cloud.faults.hold_route("GET /devices/state", late=True)
     assert cloud.faults.describe()["routes"]["GET /devices/state"]["late"]
     reading = asyncio.create_task(

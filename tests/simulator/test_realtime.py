@@ -489,12 +489,9 @@ async def test_held_route_hangs_until_released(
     cloud.faults.hold_route("realtime:device:connect", count=1)
     assert cloud.faults.describe()["routes"]["realtime:device:connect"]["held"]
     connecting = asyncio.create_task(api.realtime())
-    for _ in range(5000):  # the request reaches the server
-        if cloud.request_counts["realtime:device:connect"]:
-            break
-        await asyncio.sleep(0.001)
+    await cloud.faults.until_held("realtime:device:connect")
     await asyncio.sleep(0)
     assert not connecting.done()
     cloud.faults.release_routes()
-    socket = await asyncio.wait_for(connecting, 5)
+    socket = await connecting
     await socket.close()
